@@ -1,0 +1,179 @@
+#include "cli.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "deepshear/engine/error.hpp"
+#include "deepshear/engine/log.hpp"
+#include "deepshear/engine/parallel.hpp"
+
+namespace ds::app {
+
+std::vector<Command>& commands() {
+  static std::vector<Command> list;
+  return list;
+}
+
+Register::Register(std::string name, std::string summary, CommandFn fn) {
+  commands().push_back({std::move(name), std::move(summary), std::move(fn)});
+}
+
+Args::Args(std::string usage, std::string description)
+    : usage_(std::move(usage)), description_(std::move(description)) {
+  option("--threads", "N", "threads to use (default: all cores)", "0");
+  flag("--quiet", "no progress or information messages");
+  flag("--help", "show this help");
+}
+
+void Args::flag(const std::string& name, const std::string& help) {
+  opts_[name] = Opt{name, "", help, "", true, false};
+  opt_order_.push_back(name);
+}
+
+void Args::option(const std::string& name, const std::string& metavar, const std::string& help,
+                  const std::string& def) {
+  opts_[name] = Opt{name, metavar, help, def, false, false};
+  opt_order_.push_back(name);
+}
+
+void Args::positional(const std::string& name, const std::string& help, bool required, bool many) {
+  pos_.push_back(Pos{name, help, required, many});
+}
+
+void Args::config(Config& cfg) {
+  cfg_ = &cfg;
+  option("--config", "FILE", "read parameters from FILE (key = value lines); flags below override it");
+}
+
+static std::string key_of(const std::string& flag) {
+  std::string k = flag.substr(2);
+  for (auto& c : k)
+    if (c == '-') c = '_';
+  return k;
+}
+
+bool Args::parse(int argc, char** argv) {
+  std::vector<std::pair<std::string, std::string>> cfg_sets;
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.size() > 2 && a.rfind("--", 0) == 0) {
+      std::string name = a, value;
+      bool has_value = false;
+      auto eq = a.find('=');
+      if (eq != std::string::npos) {
+        name = a.substr(0, eq);
+        value = a.substr(eq + 1);
+        has_value = true;
+      }
+      auto it = opts_.find(name);
+      if (it != opts_.end()) {
+        Opt& o = it->second;
+        if (o.is_flag) {
+          if (has_value) throw Error::usage("option " + name + " takes no value");
+        } else if (!has_value) {
+          if (i + 1 >= argc) throw Error::usage("option " + name + " needs a value (" + o.metavar + ")");
+          value = argv[++i];
+        }
+        o.set = true;
+        o.value = value;
+        if (name == "--help") {
+          std::fputs(help_text().c_str(), stdout);
+          return false;
+        }
+        continue;
+      }
+      if (cfg_ && cfg_->has(key_of(name))) {
+        if (!has_value) {
+          if (i + 1 >= argc) throw Error::usage("option " + name + " needs a value");
+          value = argv[++i];
+        }
+        cfg_sets.emplace_back(key_of(name), value);
+        continue;
+      }
+      throw Error::usage("unknown option " + name + " (see --help)");
+    }
+    positional_values_.push_back(a);
+  }
+  // Positional arguments: count check.
+  std::size_t min = 0, max = 0;
+  bool many = false;
+  for (const auto& p : pos_) {
+    if (p.required) ++min;
+    ++max;
+    many = many || p.many;
+  }
+  if (positional_values_.size() < min) {
+    std::string missing;
+    for (std::size_t i = positional_values_.size(); i < pos_.size(); ++i)
+      if (pos_[i].required) missing += (missing.empty() ? "" : ", ") + pos_[i].name;
+    throw Error::usage("missing argument: " + missing + " (usage: " + usage_ + ")");
+  }
+  if (!many && positional_values_.size() > max)
+    throw Error::usage("unexpected argument '" + positional_values_[max] + "' (usage: " + usage_ + ")");
+  if (cfg_) {
+    if (has("--config")) cfg_->load_file(get("--config"));
+    for (const auto& [k, v] : cfg_sets) cfg_->set(k, v, "--" + k);
+  }
+  set_threads(int(get_int("--threads")));
+  set_quiet(has("--quiet"));
+  return true;
+}
+
+bool Args::has(const std::string& name) const {
+  auto it = opts_.find(name);
+  return it != opts_.end() && it->second.set;
+}
+
+std::string Args::get(const std::string& name) const {
+  auto it = opts_.find(name);
+  if (it == opts_.end()) throw Error("internal: option " + name + " was not declared");
+  return it->second.value;
+}
+
+long Args::get_int(const std::string& name) const {
+  std::string v = get(name);
+  char* end = nullptr;
+  long r = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end) throw Error::usage("option " + name + ": '" + v + "' is not an integer");
+  return r;
+}
+
+double Args::get_double(const std::string& name) const {
+  std::string v = get(name);
+  char* end = nullptr;
+  double r = std::strtod(v.c_str(), &end);
+  if (v.empty() || *end) throw Error::usage("option " + name + ": '" + v + "' is not a number");
+  return r;
+}
+
+std::string Args::help_text() const {
+  std::string out = "usage: " + usage_ + "\n\n" + description_ + "\n";
+  if (!pos_.empty()) {
+    out += "\narguments:\n";
+    for (const auto& p : pos_) {
+      char buf[512];
+      std::snprintf(buf, sizeof buf, "  %-24s %s\n", p.name.c_str(), p.help.c_str());
+      out += buf;
+    }
+  }
+  out += "\noptions:\n";
+  for (const auto& n : opt_order_) {
+    const Opt& o = opts_.at(n);
+    std::string left = o.name + (o.metavar.empty() ? "" : " " + o.metavar);
+    std::string help = o.help + (!o.is_flag && !o.value.empty() && o.value != "0" ? " [" + o.value + "]" : "");
+    char buf[1024];
+    std::snprintf(buf, sizeof buf, "  %-24s %s\n", left.c_str(), help.c_str());
+    out += buf;
+  }
+  if (cfg_) {
+    out += "\nparameters (--KEY=VALUE, or KEY = VALUE in a --config file):\n";
+    for (const auto& k : cfg_->keys()) {
+      char buf[1024];
+      std::snprintf(buf, sizeof buf, "  --%-22s %s [%s]\n", k.c_str(), cfg_->help(k).c_str(), cfg_->text(k).c_str());
+      out += buf;
+    }
+  }
+  return out;
+}
+
+}  // namespace ds::app

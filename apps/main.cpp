@@ -1,0 +1,45 @@
+// deepshear: the command. Each subcommand lives in its own file (cmd_*.cpp) and
+// registers itself; this file dispatches and turns errors into one line on
+// stderr: "deepshear: error: <message>", exit 2 for usage errors, 1 otherwise.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "cli.hpp"
+#include "deepshear/engine/error.hpp"
+
+static void print_overview() {
+  std::printf("usage: deepshear COMMAND [ARGS] [--help]\n\n"
+              "Weak-lensing shear estimation: a galaxy renderer, a CNN shear estimator and the RRG\n"
+              "moment estimator side by side, and a cluster pipeline.\n\ncommands:\n");
+  for (const auto& c : ds::app::commands()) std::printf("  %-14s %s\n", c.name.c_str(), c.summary.c_str());
+  std::printf("\n'deepshear COMMAND --help' describes one command.\n");
+}
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    print_overview();
+    return 2;
+  }
+  std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    print_overview();
+    return 0;
+  }
+  if (name == "--version") name = "version";
+  try {
+    for (const auto& c : ds::app::commands())
+      if (c.name == name) return c.run(argc - 2, argv + 2);
+    throw ds::Error::usage("unknown command '" + name + "' (see deepshear --help)");
+  } catch (const ds::Error& e) {
+    std::fprintf(stderr, "deepshear: error: %s\n", e.what());
+    return e.exit_code();
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "deepshear: error: out of memory\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "deepshear: error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,76 @@
+#include "deepshear/engine/atomic_file.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "deepshear/engine/error.hpp"
+
+namespace ds {
+
+namespace fs = std::filesystem;
+
+static std::string temp_name_for(const std::string& path) {
+  static std::atomic<unsigned> counter{0};
+  fs::path p(path);
+  fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  std::string name = "." + p.filename().string() + ".tmp." + std::to_string(getpid()) + "." +
+                     std::to_string(counter.fetch_add(1));
+  return (dir / name).string();
+}
+
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), temp_(temp_name_for(path_)) {
+  require(!path_.empty(), "output file name is empty");
+  fs::path dir = fs::path(path_).parent_path();
+  if (!dir.empty() && !fs::is_directory(dir))
+    throw Error(path_ + ": cannot write: folder '" + dir.string() + "' does not exist");
+  std::remove(temp_.c_str());
+}
+
+AtomicFile::~AtomicFile() {
+  if (!committed_) std::remove(temp_.c_str());
+}
+
+void AtomicFile::commit() {
+  require(!committed_, path_ + ": committed twice");
+  int fd = ::open(temp_.c_str(), O_RDONLY);
+  if (fd < 0) throw Error(path_ + ": nothing was written (temporary file " + temp_ + " is missing)");
+  ::fsync(fd);
+  ::close(fd);
+  if (std::rename(temp_.c_str(), path_.c_str()) != 0)
+    throw Error(path_ + ": cannot rename temporary file into place: " + std::strerror(errno));
+  committed_ = true;
+}
+
+void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& write, bool binary) {
+  AtomicFile file(path);
+  {
+    std::ofstream out(file.temp_path(), binary ? std::ios::binary : std::ios::out);
+    if (!out) throw Error(path + ": cannot open for writing: " + std::strerror(errno));
+    write(out);
+    out.flush();
+    if (!out) throw Error(path + ": write failed (disk full?)");
+  }
+  file.commit();
+}
+
+void write_text_atomic(const std::string& path, const std::string& text) {
+  write_file_atomic(path, [&](std::ostream& out) { out << text; });
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open: " + std::strerror(errno));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace ds

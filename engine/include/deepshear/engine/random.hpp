@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "deepshear/engine/error.hpp"  // draws with bad arguments throw ds::Error
+
 namespace ds {
 
 // The Philox4x32-10 block function: 128-bit counter, 64-bit key -> 128 random bits.
@@ -41,9 +43,10 @@ class RandomStream {
   // An index drawn with probability weights[i] / sum(weights); weights >= 0.
   std::size_t choice(const std::vector<double>& weights);
 
-  // Position in the stream, for checkpoints: (draws used so far). Restoring it
+  // Position in the stream, for checkpoints: 32-bit words drawn so far (a spare
+  // normal held from Box-Muller is not part of it). Restoring it
   // with seek() continues exactly where the stream was.
-  std::uint64_t position() const { return block_ * 4 + std::uint64_t(used_); }
+  std::uint64_t position() const { return block_ == 0 ? 0 : (block_ - 1) * 4 + std::uint64_t(used_); }
   void seek(std::uint64_t position);
 
  private:

@@ -1,0 +1,80 @@
+// The key = value configuration: defaults, files, overrides, and errors that
+// name the file, line and key (typos must not pass silently).
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <functional>
+
+#include "deepshear/engine/config.hpp"
+#include "deepshear/engine/error.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+ds::Config make() {
+  ds::Config c;
+  c.add_double("train.lr", 3e-4, "learning rate")
+      .add_int("train.batch", 100, "minibatch size")
+      .add_bool("symmetrise", true, "8-fold symmetrised estimate")
+      .add_string("model", "data/model.dsm", "model file")
+      .add_doubles("noise.scales", {1, 0.5, 0.25}, "noise levels");
+  return c;
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const ds::Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("defaults, a file, then command-line overrides, each recorded with its origin") {
+  ds::test::TempDir tmp;
+  std::string path = tmp / "run.cfg";
+  std::ofstream(path) << "# a comment\n\ntrain.batch = 50   # trailing comment\nmodel = other.dsm\n";
+  ds::Config c = make();
+  c.load_file(path);
+  c.set("train.lr", "1e-3");
+  CHECK(c.get_int("train.batch") == 50);
+  CHECK(c.get_string("model") == "other.dsm");
+  CHECK(c.get_double("train.lr") == 1e-3);
+  CHECK(c.get_bool("symmetrise"));
+  CHECK(c.get_doubles("noise.scales") == std::vector<double>{1, 0.5, 0.25});
+  CHECK(c.source("train.batch") == path + ":3");
+  CHECK(c.source("train.lr") == "command line");
+  CHECK(c.source("symmetrise") == "default");
+}
+
+TEST_CASE("dump() writes the effective configuration, which reads back to the same values") {
+  ds::Config a = make();
+  a.set("noise.scales", "0.5,2");
+  a.set("symmetrise", "off");
+  ds::Config b = make();
+  b.load_text(a.dump(), "dump");
+  for (const auto& k : a.keys()) CHECK(a.text(k) == b.text(k));
+  CHECK(a.to_json() ==
+        "{\"train.lr\": 0.0003, \"train.batch\": 100, \"symmetrise\": false, \"model\": \"data/model.dsm\", "
+        "\"noise.scales\": [0.5, 2]}");
+}
+
+TEST_CASE("an unknown key or a malformed value is an error naming file, line and key") {
+  ds::Config c = make();
+  std::string e = error_of([&] { c.load_text("train.batch = 10\ntrain.lrr = 0.1\n", "my.cfg"); });
+  CHECK(e == "my.cfg:2: unknown key 'train.lrr'");
+  e = error_of([&] { c.load_text("train.batch = ten\n", "my.cfg"); });
+  CHECK(e == "my.cfg:1: key 'train.batch': value 'ten' is not an integer");
+  e = error_of([&] { c.load_text("symmetrise = maybe\n", "my.cfg"); });
+  CHECK(e.find("not true or false") != std::string::npos);
+  e = error_of([&] { c.load_text("noise.scales = 1, x\n", "my.cfg"); });
+  CHECK(e.find("comma-separated list of numbers") != std::string::npos);
+  e = error_of([&] { c.load_text("just words\n", "my.cfg"); });
+  CHECK(e.find("my.cfg:1: expected 'key = value'") == 0);
+  e = error_of([&] { c.set("train.lr", "nan"); });
+  CHECK(e.find("not a number") != std::string::npos);
+  e = error_of([&] { c.load_file("/nonexistent/run.cfg"); });
+  CHECK(e.find("/nonexistent/run.cfg") != std::string::npos);
+}

@@ -18,6 +18,15 @@ Register::Register(std::string name, std::string summary, CommandFn fn) {
   commands().push_back({std::move(name), std::move(summary), std::move(fn)});
 }
 
+std::vector<Command>& benchmarks() {
+  static std::vector<Command> list;
+  return list;
+}
+
+RegisterBench::RegisterBench(std::string name, std::string summary, CommandFn fn) {
+  benchmarks().push_back({std::move(name), std::move(summary), std::move(fn)});
+}
+
 Args::Args(std::string usage, std::string description)
     : usage_(std::move(usage)), description_(std::move(description)) {
   option("--threads", "N", "threads to use (default: all cores)", "0");

@@ -24,6 +24,13 @@ struct Register {
   Register(std::string name, std::string summary, CommandFn fn);
 };
 
+// Benchmarks run as `deepshear bench NAME [ARGS]`; each registers itself:
+// static ds::app::RegisterBench r("nn", "...", fn); fn gets the arguments after NAME.
+std::vector<Command>& benchmarks();
+struct RegisterBench {
+  RegisterBench(std::string name, std::string summary, CommandFn fn);
+};
+
 class Args {
  public:
   // usage: e.g. "deepshear inspect FILE.fits [--header]"

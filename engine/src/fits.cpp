@@ -162,11 +162,15 @@ int FitsFile::current_hdu() const {
 
 FitsFile& FitsFile::hdu(int index) {
   int status = 0, type = 0;
-  int n = num_hdus();
-  if (index < 0 || index >= n)
+  // Move first and count only on failure: counting walks the whole file, which
+  // would make reading stamp after stamp from a many-HDU file quadratic.
+  if (index >= 0) fits_movabs_hdu(F(fptr_), index + 1, &type, &status);
+  if (index < 0 || status == END_OF_FILE || status == BAD_HDU_NUM) {
+    fits_clear_errmsg();
+    int n = num_hdus();
     throw Error(path_ + ": HDU " + std::to_string(index) + " does not exist (the file has " + std::to_string(n) +
                 " HDU" + (n == 1 ? "" : "s") + ", 0.." + std::to_string(n - 1) + ")");
-  fits_movabs_hdu(F(fptr_), index + 1, &type, &status);
+  }
   if (status) throw Error(path_ + ": cannot move to HDU " + std::to_string(index) + ": " + status_text(status));
   return *this;
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # deepshear's one set-up script.
 #   ./run.sh demo          build, then run the main job on the shipped defaults
+#                          (a small evaluation of the estimators into out/demo/)
 #   ./run.sh test [--all]  build, then run the test suite through ctest
 #                          (--all adds the slow accuracy runs)
 #   ./run.sh bench         build, then run the benchmarks
@@ -54,7 +55,13 @@ case "$cmd" in
   demo)
     build
     "$BUILD_DIR/deepshear" info
-    "$BUILD_DIR/deepshear" selfcheck ;;
+    "$BUILD_DIR/deepshear" selfcheck
+    # The main job on the shipped defaults: the paper's evaluation on a small
+    # simulated test set, every estimator on the same stamps.
+    estimators=rrg,ksb
+    [ -f data/model_default.dsm ] && estimators=cnn,rrg,ksb
+    "$BUILD_DIR/deepshear" evaluate --estimators "$estimators" --n 2000 --calibration-n 2000 \
+      --sweep-n 300 --out out/demo ;;
   bench)
     build
     "$BUILD_DIR/deepshear" info --json

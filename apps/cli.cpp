@@ -49,6 +49,12 @@ void Args::positional(const std::string& name, const std::string& help, bool req
   pos_.push_back(Pos{name, help, required, many});
 }
 
+void Args::alias(const std::string& short_name, const std::string& long_name) {
+  require(opts_.count(long_name) != 0, "internal: alias " + short_name + " of undeclared option " + long_name);
+  aliases_[short_name] = long_name;
+  opts_[long_name].help += " (also " + short_name + ")";
+}
+
 void Args::config(Config& cfg) {
   cfg_ = &cfg;
   option("--config", "FILE", "read parameters from FILE (key = value lines); flags below override it");
@@ -65,6 +71,7 @@ bool Args::parse(int argc, char** argv) {
   std::vector<std::pair<std::string, std::string>> cfg_sets;
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];
+    if (aliases_.count(a)) a = aliases_[a];
     if (a.size() > 2 && a.rfind("--", 0) == 0) {
       std::string name = a, value;
       bool has_value = false;

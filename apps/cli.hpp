@@ -40,6 +40,8 @@ class Args {
   void option(const std::string& name, const std::string& metavar, const std::string& help,
               const std::string& default_value = "");
   void positional(const std::string& name, const std::string& help, bool required = true, bool many = false);
+  // A short form of a declared option, e.g. alias("-o", "--output").
+  void alias(const std::string& short_name, const std::string& long_name);
   // Exposes every key of cfg as --key=value (dots may be written as dashes or
   // dots) and adds --config FILE; values land in cfg in that order: defaults,
   // file, flags.
@@ -71,6 +73,7 @@ class Args {
   std::vector<std::string> opt_order_;
   std::vector<Pos> pos_;
   std::vector<std::string> positional_values_;
+  std::map<std::string, std::string> aliases_;
   Config* cfg_ = nullptr;
 };
 

@@ -1,0 +1,28 @@
+// What every shear estimator returns per stamp: a reduced-shear estimate and
+// flags. A flagged stamp still gets a defined result (g = 0), never a NaN.
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace ds::lens {
+
+enum EstimateFlag : std::uint32_t {
+  kFlagEdge = 1u << 0,             // centroid at or beyond the stamp edge
+  kFlagCentroid = 1u << 1,         // centroid did not converge or moved too far
+  kFlagNonFinite = 1u << 2,        // NaN or infinite pixels
+  kFlagBlank = 1u << 3,            // no signal (zero or negative total weight)
+  kFlagNegativeSize = 1u << 4,     // corrected size Ixx + Iyy <= 0
+  kFlagBigEllipticity = 1u << 5,   // corrected |e|^2 above the cut
+  kFlagNoPsf = 1u << 6,            // the PSF could not be measured
+};
+
+struct ShearEstimate {
+  double g1 = 0, g2 = 0;
+  std::uint32_t flags = 0;
+  bool ok() const { return flags == 0; }
+};
+
+// "edge|blank" for people.
+std::string describe_flags(std::uint32_t flags);
+
+}  // namespace ds::lens

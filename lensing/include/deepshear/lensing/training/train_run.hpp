@@ -1,0 +1,38 @@
+// Training the shear CNN end to end (paper sec. 3-4): render a training set
+// (augmentations (i)-(iv)) once without noise and draw fresh correlated noise
+// for every epoch; a fixed noisy validation set; RMSProp with the
+// reduce-on-plateau schedule and best-validation weights (nn::Trainer); then
+// the final stage: least-squares refit of the last layer on a (iv)-only set,
+// the attenuation factor, and a symmetrised (c, m) calibration fitted on a
+// disjoint calibration set; all written into the model file with the full
+// configuration and the training history.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "deepshear/engine/config.hpp"
+#include "deepshear/lensing/calibration.hpp"
+#include "deepshear/nn/model_file.hpp"
+#include "deepshear/nn/train.hpp"
+
+namespace ds::lens {
+
+// Declares every parameter of a training run in cfg, with the defaults of the
+// shipped model.
+void add_training_params(Config& cfg);
+
+struct TrainingReport {
+  std::vector<nn::EpochRecord> history;
+  std::vector<double> refit_factor;       // attenuation factors applied
+  Calibration calibration;                // stored in the model
+  BiasFit cal_fit1, cal_fit2;             // fits on the calibration set (before calibration)
+  BiasFit rrg_fit1, rrg_fit2;             // RRG on the same calibration stamps
+  std::string to_json() const;
+};
+
+// Runs the whole procedure described above and writes the model file named
+// by cfg "out" (atomically); checkpoints to "checkpoint" every
+// "checkpoint_every" steps and resumes from it when it exists.
+TrainingReport train_shear_model(const Config& cfg);
+
+}  // namespace ds::lens

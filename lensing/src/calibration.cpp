@@ -1,0 +1,150 @@
+#include "deepshear/lensing/calibration.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <cstdio>
+
+#include "deepshear/engine/error.hpp"
+#include "deepshear/engine/parallel.hpp"
+#include "deepshear/engine/random.hpp"
+
+namespace ds::lens {
+
+BiasFit fit_bias(const std::vector<double>& x, const std::vector<double>& y) {
+  require(x.size() == y.size(), "bias fit: truth and estimates differ in length");
+  double sx = 0, sy = 0;
+  long n = 0;
+  for (std::size_t i = 0; i < x.size(); ++i)
+    if (std::isfinite(x[i]) && std::isfinite(y[i])) sx += x[i], sy += y[i], ++n;
+  require(n >= 3, "bias fit: fewer than 3 finite points");
+  double mx = sx / double(n), my = sy / double(n), sxx = 0, sxy = 0;
+  for (std::size_t i = 0; i < x.size(); ++i)
+    if (std::isfinite(x[i]) && std::isfinite(y[i])) {
+      sxx += (x[i] - mx) * (x[i] - mx);
+      sxy += (x[i] - mx) * (y[i] - my);
+    }
+  double sum2 = 0;
+  for (std::size_t i = 0; i < x.size(); ++i)
+    if (std::isfinite(x[i]) && std::isfinite(y[i])) sum2 += x[i] * x[i];
+  require(sxx > 1e-14 * sum2 && sxx > 0, "bias fit: all true shears are equal");
+  BiasFit f;
+  f.n = n;
+  double slope = sxy / sxx;
+  f.m = slope - 1;
+  f.c = my - slope * mx;
+  double rss = 0, cal = 0;
+  for (std::size_t i = 0; i < x.size(); ++i)
+    if (std::isfinite(x[i]) && std::isfinite(y[i])) {
+      double r = y[i] - f.c - slope * x[i];
+      rss += r * r;
+      double d = (y[i] - f.c) / slope - x[i];
+      cal += d * d;
+    }
+  double s2 = rss / double(n - 2);
+  f.m_err = std::sqrt(s2 / sxx);
+  f.c_err = std::sqrt(s2 * (1.0 / double(n) + mx * mx / sxx));
+  f.rms = std::sqrt(cal / double(n));
+  return f;
+}
+
+std::complex<double> Calibration::apply(std::complex<double> g) const {
+  return {(g.real() - c1) / (1 + m1), (g.imag() - c2) / (1 + m2)};
+}
+
+Calibration Calibration::then(const Calibration& b) const {
+  // ((g - ca) / (1 + ma) - cb) / (1 + mb) = (g - ca - cb (1 + ma)) / ((1 + ma)(1 + mb))
+  Calibration out;
+  out.c1 = c1 + b.c1 * (1 + m1);
+  out.m1 = (1 + m1) * (1 + b.m1) - 1;
+  out.c2 = c2 + b.c2 * (1 + m2);
+  out.m2 = (1 + m2) * (1 + b.m2) - 1;
+  return out;
+}
+
+std::string Calibration::to_json() const {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "{\"c1\": %.8g, \"m1\": %.8g, \"c2\": %.8g, \"m2\": %.8g}", c1, m1, c2, m2);
+  return buf;
+}
+
+BinnedCalibration BinnedCalibration::fit(const std::string& quantity, const std::vector<double>& q,
+                                         const std::vector<double>& t1, const std::vector<double>& t2,
+                                         const std::vector<double>& o1, const std::vector<double>& o2, int nbins) {
+  require(nbins >= 1, "binned calibration: need at least one bin");
+  require(q.size() == t1.size() && q.size() == t2.size() && q.size() == o1.size() && q.size() == o2.size(),
+          "binned calibration: inputs differ in length");
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < q.size(); ++i)
+    if (std::isfinite(q[i])) order.push_back(i);
+  require(order.size() >= std::size_t(3 * nbins), "binned calibration on " + quantity + ": too few galaxies (" +
+                                                      std::to_string(order.size()) + ") for " +
+                                                      std::to_string(nbins) + " bins");
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return q[a] < q[b]; });
+  BinnedCalibration out;
+  out.quantity = quantity;
+  const std::size_t n = order.size();
+  for (int b = 0; b < nbins; ++b) {
+    std::size_t lo = n * std::size_t(b) / std::size_t(nbins), hi = n * std::size_t(b + 1) / std::size_t(nbins);
+    std::vector<double> a1, a2, b1, b2;
+    for (std::size_t k = lo; k < hi; ++k) {
+      std::size_t i = order[k];
+      a1.push_back(t1[i]), a2.push_back(t2[i]), b1.push_back(o1[i]), b2.push_back(o2[i]);
+    }
+    out.edges.push_back(q[order[lo]]);
+    out.centres.push_back(q[order[(lo + hi) / 2]]);
+    out.fit1.push_back(fit_bias(a1, b1));
+    out.fit2.push_back(fit_bias(a2, b2));
+  }
+  out.edges.push_back(q[order.back()]);
+  return out;
+}
+
+Calibration BinnedCalibration::at(double q) const {
+  require(!centres.empty(), "binned calibration is empty");
+  auto cal = [&](std::size_t b) { return Calibration{fit1[b].c, fit1[b].m, fit2[b].c, fit2[b].m}; };
+  if (!(q > centres.front())) return cal(0);
+  if (!(q < centres.back())) return cal(centres.size() - 1);
+  std::size_t b = std::size_t(std::upper_bound(centres.begin(), centres.end(), q) - centres.begin());
+  double f = (q - centres[b - 1]) / (centres[b] - centres[b - 1]);
+  Calibration a = cal(b - 1), c = cal(b);
+  return {a.c1 + f * (c.c1 - a.c1), a.m1 + f * (c.m1 - a.m1), a.c2 + f * (c.c2 - a.c2), a.m2 + f * (c.m2 - a.m2)};
+}
+
+std::string BinnedCalibration::to_json() const {
+  std::string out = "{\"quantity\": \"" + quantity + "\", \"bins\": [";
+  for (std::size_t b = 0; b < centres.size(); ++b) {
+    char buf[512];
+    std::snprintf(buf, sizeof buf,
+                  "%s{\"lo\": %.6g, \"hi\": %.6g, \"centre\": %.6g, \"n\": %ld, \"c1\": %.6g, \"c1_err\": %.3g, "
+                  "\"m1\": %.6g, \"m1_err\": %.3g, \"c2\": %.6g, \"c2_err\": %.3g, \"m2\": %.6g, \"m2_err\": %.3g}",
+                  b ? ", " : "", edges[b], edges[b + 1], centres[b], fit1[b].n, fit1[b].c, fit1[b].c_err, fit1[b].m,
+                  fit1[b].m_err, fit2[b].c, fit2[b].c_err, fit2[b].m, fit2[b].m_err);
+    out += buf;
+  }
+  return out + "]}";
+}
+
+std::vector<double> bootstrap_std(long n, int nboot, std::uint64_t seed,
+                                  const std::function<std::vector<double>(const std::vector<long>&)>& stat) {
+  require(n > 0 && nboot > 1, "bootstrap: need items and at least 2 resamplings");
+  std::vector<std::vector<double>> draws(static_cast<std::size_t>(nboot));
+  parallel_for(nboot, [&](long b, int) {
+    RandomStream r(seed, "bootstrap", std::uint64_t(b));
+    std::vector<long> idx(static_cast<std::size_t>(n));
+    for (auto& i : idx) i = long(r.integer(0, n - 1));
+    draws[std::size_t(b)] = stat(idx);
+  });
+  std::size_t k = draws[0].size();
+  std::vector<double> out(k);
+  for (std::size_t j = 0; j < k; ++j) {
+    double mean = 0, var = 0;
+    for (const auto& d : draws) mean += d[j];
+    mean /= nboot;
+    for (const auto& d : draws) var += (d[j] - mean) * (d[j] - mean);
+    out[j] = std::sqrt(var / (nboot - 1));
+  }
+  return out;
+}
+
+}  // namespace ds::lens

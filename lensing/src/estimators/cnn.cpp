@@ -1,0 +1,71 @@
+#include "deepshear/lensing/estimators/cnn.hpp"
+
+#include <cmath>
+
+#include "deepshear/engine/error.hpp"
+#include "deepshear/lensing/shear.hpp"
+
+namespace ds::lens {
+
+void unmap_shear(int t, float* g) {
+  Complex back = undo_dihedral({g[0], g[1]}, Dihedral::from_index(t));
+  g[0] = float(back.real());
+  g[1] = float(back.imag());
+}
+
+CnnEstimator::CnnEstimator(nn::Model model, bool symmetrise, bool calibrate)
+    : model_(std::make_unique<nn::Model>(std::move(model))), symmetrise_(symmetrise), calibrate_(calibrate) {
+  predictor_ = std::make_unique<nn::Predictor>(model_->net);
+}
+
+CnnEstimator CnnEstimator::load(const std::string& path, bool symmetrise, bool calibrate) {
+  return CnnEstimator(nn::load_model(path), symmetrise, calibrate);
+}
+
+std::vector<ShearEstimate> CnnEstimator::estimate(const Tensor& stamps) {
+  require(stamps.rank() == 3, "CNN: stamps must be (n, ny, nx), got " + Tensor::shape_string(stamps.shape()));
+  const long n = stamps.dim(0), m = stamps.dim(1) * stamps.dim(2);
+  require(m == model_->net.arch().input_size(), "CNN: stamps of " + std::to_string(stamps.dim(1)) + "x" +
+                                            std::to_string(stamps.dim(2)) + " do not fit the model's input of " +
+                                            std::to_string(model_->net.arch().input_size()) + " values");
+  std::vector<ShearEstimate> out(static_cast<std::size_t>(n));
+  // Screen the stamps: non-finite pixels or a flat stamp give a flagged zero.
+  Tensor clean(stamps.shape());
+  for (long i = 0; i < n; ++i) {
+    const float* s = stamps.data() + i * m;
+    float* c = clean.data() + i * m;
+    bool finite = true;
+    float lo = s[0], hi = s[0];
+    for (long k = 0; k < m; ++k) {
+      finite = finite && std::isfinite(s[k]);
+      lo = std::min(lo, s[k]), hi = std::max(hi, s[k]);
+      c[k] = s[k];
+    }
+    if (!finite) {
+      out[std::size_t(i)].flags |= kFlagNonFinite;
+      for (long k = 0; k < m; ++k) c[k] = 0;
+    } else if (!(hi > lo)) {
+      out[std::size_t(i)].flags |= kFlagBlank;
+    }
+  }
+  const long k = model_->net.arch().outputs();
+  require(k >= 2, "CNN: the model has " + std::to_string(k) + " outputs; a shear model needs 2");
+  std::vector<float> y(static_cast<std::size_t>(n * k));
+  if (symmetrise_) {
+    require(stamps.dim(1) == stamps.dim(2), "CNN: symmetrisation needs square stamps");
+    predictor_->predict_symmetrised(clean.data(), n, y.data(), unmap_shear, model_->norm);
+  } else {
+    predictor_->predict(clean.data(), n, y.data(), model_->norm);
+  }
+  if (calibrate_) model_->calibrate(y.data(), n);
+  for (long i = 0; i < n; ++i) {
+    auto& o = out[std::size_t(i)];
+    if (o.flags) continue;
+    o.g1 = y[std::size_t(i * k)];
+    o.g2 = y[std::size_t(i * k + 1)];
+    if (!std::isfinite(o.g1) || !std::isfinite(o.g2)) o.g1 = o.g2 = 0, o.flags |= kFlagNonFinite;
+  }
+  return out;
+}
+
+}  // namespace ds::lens

@@ -1,0 +1,204 @@
+#include "deepshear/lensing/training/stamp_set.hpp"
+
+#include <cmath>
+#include <filesystem>
+
+#include "deepshear/engine/data_path.hpp"
+#include "deepshear/engine/error.hpp"
+#include "deepshear/engine/parallel.hpp"
+#include "deepshear/engine/random.hpp"
+
+namespace ds::lens {
+
+const char* split_name(Split s) {
+  switch (s) {
+    case Split::Train: return "train";
+    case Split::Calibration: return "calibration";
+    case Split::Test: return "test";
+  }
+  return "?";
+}
+
+static Split parse_split(const std::string& s, const std::string& key) {
+  if (s == "train") return Split::Train;
+  if (s == "calibration") return Split::Calibration;
+  if (s == "test") return Split::Test;
+  throw Error("key '" + key + "': split '" + s + "' is not train, calibration or test", Error::Kind::Usage);
+}
+
+void add_stamp_set_params(Config& c, const std::string& p, const StampSetConfig& d) {
+  c.add_string(p + "source", d.source, "galaxy source: parametric, or a RealGalaxyCatalog FITS file");
+  c.add_int(p + "seed", long(d.seed), "random seed of the set");
+  c.add_string(p + "split", split_name(d.split), "disjoint source split: train, calibration or test");
+  c.add_int(p + "n", d.n, "number of stamps");
+  c.add_double(p + "shear_range", d.shear_range, "shears uniform in [-range, range] per component");
+  c.add_double(p + "shear_sigma", d.shear_sigma, "> 0: Gaussian shears of this sigma, truncated to the range");
+  c.add_bool(p + "rotate_mirror", d.rotate_mirror, "augmentation (iv): random rotation and mirror");
+  c.add_double(p + "size_jitter", d.size_jitter, "augmentation (ii): size scaled uniformly within +-jitter");
+  c.add_double(p + "shift_range", d.shift_range, "augmentation (iii): centroid shift uniform within +-range px");
+  c.add_double(p + "mu_range", d.mu_range, "magnification uniform in 1 +- range/2");
+  c.add_bool(p + "magnitude_segments", d.magnitude_segments,
+             "augmentation (i): equal numbers per COSMOS magnitude segment (catalogue source)");
+  c.add_double(p + "centroid_fraction", d.centroid_fraction,
+               "extra centroid shift within a disk of this fraction of r_half (evaluation)");
+  c.add_double(p + "background", d.background, "constant added to every stamp (evaluation)");
+  c.add_string(p + "noise_kernel", d.noise_kernel, "7x7 noise kernel file ('' = the shipped default)");
+  c.add_double(p + "noise_scale", d.noise_scale, "noise kernel scale factor (0 = noiseless)");
+  c.add_double(p + "pixel_scale", d.setup.pixel_scale, "target pixel scale [arcsec/px]");
+  c.add_double(p + "psf_fwhm", d.setup.psf_fwhm, "target PSF FWHM [arcsec] (Gaussian)");
+}
+
+StampSetConfig stamp_set_from_config(const Config& c, const std::string& p) {
+  StampSetConfig s;
+  s.source = c.get_string(p + "source");
+  s.seed = std::uint64_t(c.get_int(p + "seed"));
+  s.split = parse_split(c.get_string(p + "split"), p + "split");
+  s.n = c.get_int(p + "n");
+  s.shear_range = c.get_double(p + "shear_range");
+  s.shear_sigma = c.get_double(p + "shear_sigma");
+  s.rotate_mirror = c.get_bool(p + "rotate_mirror");
+  s.size_jitter = c.get_double(p + "size_jitter");
+  s.shift_range = c.get_double(p + "shift_range");
+  s.mu_range = c.get_double(p + "mu_range");
+  s.magnitude_segments = c.get_bool(p + "magnitude_segments");
+  s.centroid_fraction = c.get_double(p + "centroid_fraction");
+  s.background = c.get_double(p + "background");
+  s.noise_kernel = c.get_string(p + "noise_kernel");
+  s.noise_scale = c.get_double(p + "noise_scale");
+  s.setup.pixel_scale = c.get_double(p + "pixel_scale");
+  s.setup.psf_fwhm = c.get_double(p + "psf_fwhm");
+  require(s.n > 0, "key '" + p + "n' must be positive");
+  require(s.shear_range >= 0 && s.shear_range < 1, "key '" + p + "shear_range' must be in [0, 1)");
+  return s;
+}
+
+std::string default_noise_kernel_path() { return data_path("noise_kernel_default.txt"); }
+
+static img::NoiseKernel load_kernel(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  return (ext == ".fits" || ext == ".fit" || ext == ".gz") ? img::NoiseKernel::load_fits(path)
+                                                           : img::NoiseKernel::load_text(path);
+}
+
+namespace {
+
+// The catalogue rows of one split, and the COSMOS magnitude segments.
+struct CatalogueSplit {
+  std::vector<long> rows;
+  std::vector<std::vector<long>> segments;  // rows per magnitude segment
+};
+
+CatalogueSplit split_rows(const img::RealGalaxyCatalog& cat, const StampSetConfig& c) {
+  CatalogueSplit s;
+  s.segments.resize(3);
+  const double edges[] = {16, 19.5, 21.5, 23.5};
+  for (std::size_t i = 0; i < cat.size(); ++i) {
+    // A row's split is fixed by the seed alone, so train, calibration and
+    // test sets made with one seed never share a source.
+    double u = RandomStream(c.seed, "split", i).uniform();
+    Split which = u < c.test_fraction ? Split::Test
+                  : u < c.test_fraction + c.calibration_fraction ? Split::Calibration
+                                                                 : Split::Train;
+    if (which != c.split) continue;
+    s.rows.push_back(long(i));
+    double m = cat.row(i).mag;
+    for (int k = 0; k < 3; ++k)
+      if (m >= edges[k] && m < edges[k + 1]) s.segments[std::size_t(k)].push_back(long(i));
+  }
+  if (s.rows.empty())
+    throw Error(c.source + ": no catalogue rows fall in the " + std::string(split_name(c.split)) + " split");
+  return s;
+}
+
+}  // namespace
+
+StampSet make_stamp_set(const StampSetConfig& c, Progress* progress) {
+  const long size = c.setup.stamp_size;
+  StampSet out;
+  out.stamps.resize({c.n, size, size});
+  out.truth.resize(std::size_t(c.n));
+
+  img::NoiseKernel kernel;
+  bool noisy = c.noise_scale > 0;
+  if (noisy) kernel = load_kernel(c.noise_kernel.empty() ? default_noise_kernel_path() : c.noise_kernel).scaled(c.noise_scale);
+
+  std::shared_ptr<const img::RealGalaxyCatalog> cat;
+  std::unique_ptr<img::RealGalaxySource> real;
+  CatalogueSplit split;
+  bool parametric = c.source == "parametric";
+  if (!parametric) {
+    cat = std::make_shared<const img::RealGalaxyCatalog>(img::RealGalaxyCatalog::load(c.source));
+    real = std::make_unique<img::RealGalaxySource>(cat);
+    split = split_rows(*cat, c);
+  }
+  // Parametric sources of different splits come from different seeds.
+  const std::uint64_t source_seed = c.seed ^ purpose_hash(std::string("source.") + split_name(c.split));
+  const std::string purpose = std::string("stamp.") + split_name(c.split);
+  const std::string noise_purpose = std::string("noise.") + split_name(c.split);
+  const double scale = c.setup.pixel_scale;
+
+  parallel_for(c.n, [&](long local, int) {
+    const long i = c.first + local;
+    RandomStream r(c.seed, purpose, std::uint64_t(i));
+    StampTruth& t = out.truth[std::size_t(local)];
+    img::ProfilePtr galaxy;
+    img::TransformChain chain;
+    const img::RealGalaxyTreatment* treatment = nullptr;
+    if (parametric) {
+      t.source = i;
+      galaxy = c.population.draw(source_seed, std::uint64_t(i), &t.magnitude, &t.rhalf).profile();
+    } else {
+      const std::vector<long>* pool = &split.rows;
+      if (c.magnitude_segments) {
+        const auto& seg = split.segments[std::size_t(i % 3)];
+        if (!seg.empty()) pool = &seg;
+      }
+      t.source = (*pool)[std::size_t(r.integer(0, long(pool->size()) - 1))];
+      const auto& row = cat->row(std::size_t(t.source));
+      t.magnitude = row.mag;
+      t.rhalf = row.has_fits ? row.flux_radius * row.pixel_scale * c.treatment.size_rescale : NAN;
+      galaxy = real->profile(std::size_t(t.source));
+      chain.dilation = c.treatment.size_rescale;
+      chain.flux_scale = c.treatment.flux_rescale;
+      treatment = &c.treatment;
+    }
+    if (c.size_jitter > 0) chain.dilation *= r.uniform(1 - c.size_jitter, 1 + c.size_jitter);
+    if (c.rotate_mirror) {
+      t.rotation = r.uniform(0, 2 * M_PI);
+      t.mirror = r.uniform() < 0.5;
+    }
+    chain.rotation = t.rotation;
+    chain.mirror = t.mirror;
+    auto draw_shear = [&] {
+      if (c.shear_sigma <= 0) return r.uniform(-c.shear_range, c.shear_range);
+      double g;
+      do g = r.normal(0, c.shear_sigma);
+      while (std::abs(g) > c.shear_range);
+      return g;
+    };
+    t.g1 = draw_shear();
+    t.g2 = draw_shear();
+    if (c.mu_range > 0) t.mu = 1 + (r.uniform() - 0.5) * c.mu_range;
+    chain.g1 = t.g1, chain.g2 = t.g2, chain.mu = t.mu;
+    if (c.shift_range > 0) {
+      t.dx = r.uniform(-c.shift_range, c.shift_range);
+      t.dy = r.uniform(-c.shift_range, c.shift_range);
+    }
+    if (c.centroid_fraction > 0 && std::isfinite(t.rhalf)) {
+      double rad = c.centroid_fraction * t.rhalf / scale * std::sqrt(r.uniform()), ang = r.uniform(0, 2 * M_PI);
+      t.dx += rad * std::cos(ang);
+      t.dy += rad * std::sin(ang);
+    }
+    chain.shift_x = t.dx * scale;
+    chain.shift_y = t.dy * scale;
+    ImageView<float> stamp(out.stamps.data() + local * size * size, size, size);
+    RandomStream noise_stream(c.seed, noise_purpose, std::uint64_t(i));
+    img::render_stamp(galaxy, chain, c.setup, 0, 0, stamp, treatment, noisy ? &kernel : nullptr,
+                      noisy ? &noise_stream : nullptr);
+    if (c.background != 0) stamp.for_each([&](float& v) { v += float(c.background); });
+    if (progress) progress->tick();
+  });
+  return out;
+}
+
+}  // namespace ds::lens

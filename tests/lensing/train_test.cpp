@@ -1,0 +1,37 @@
+// The end-to-end training path on a tiny run: a model file with its
+// calibration, configuration and history, which the CNN estimator loads.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "deepshear/lensing/estimators/cnn.hpp"
+#include "deepshear/lensing/training/train_run.hpp"
+#include "test_support.hpp"
+
+using namespace ds::lens;
+
+TEST_CASE("a tiny training run writes a calibrated model that the estimator loads") {
+  ds::test::TempDir tmp;
+  ds::Config cfg;
+  add_training_params(cfg);
+  cfg.set("train.n", "400");
+  cfg.set("val_n", "100");
+  cfg.set("refit_n", "200");
+  cfg.set("calibration_n", "200");
+  cfg.set("epochs", "1");
+  cfg.set("arch", "input 32 32 1; conv 8 5 3 relu; affine 16 relu 0.1; affine 2 none 0");
+  cfg.set("out", tmp / "m.dsm");
+  auto report = train_shear_model(cfg);
+  REQUIRE(report.history.size() == 1);
+  CHECK(report.history[0].step == 4);  // 400 stamps in batches of 100
+  CHECK(std::isfinite(report.history[0].val_loss));
+  REQUIRE(report.refit_factor.size() == 2);
+  CHECK(report.refit_factor[0] >= 1.0);  // attenuation is undone by scaling up
+  auto est = CnnEstimator::load(tmp / "m.dsm");
+  REQUIRE(est.model().cal_m.size() == 2);
+  CHECK(est.model().cal_m[0] == doctest::Approx(report.calibration.m1));
+  CHECK(est.model().provenance.at("config").find("train.n = 400") != std::string::npos);
+  CHECK(est.model().provenance.count("report") == 1);
+  CHECK(std::filesystem::exists(tmp / "m.dsm.ckpt"));
+}

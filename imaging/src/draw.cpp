@@ -12,13 +12,9 @@
 #include "deepshear/engine/aligned.hpp"
 #include "deepshear/engine/fft.hpp"
 
-namespace ds::img {
+#include "deepshear/engine/error.hpp"
 
-// require() with the message built only on failure (hot paths build profiles per stamp).
-#define DS_CHECK(cond, msg)              \
-  do {                                   \
-    if (!(cond)) throw ::ds::Error(msg); \
-  } while (0)
+namespace ds::img {
 
 namespace {
 constexpr double kPi = 3.14159265358979323846;
@@ -36,8 +32,8 @@ struct Scratch {
 
 template <class T>
 void draw_impl(const Profile& p0, ImageView<T> out, const DrawOptions& o) {
-  DS_CHECK(o.scale > 0, "draw: pixel scale must be > 0");
-  DS_CHECK(out.nx() > 0 && out.ny() > 0, "draw: empty output image");
+  DS_REQUIRE(o.scale > 0, "draw: pixel scale must be > 0");
+  DS_REQUIRE(out.nx() > 0 && out.ny() > 0, "draw: empty output image");
   ProfilePtr pix;
   const Profile* pp = &p0;
   std::shared_ptr<const Profile> conv;
@@ -131,7 +127,7 @@ long good_fft_size(long n) {
 
 FftPlanInfo fft_plan_for(const Profile& P, long ny, long nx, const DrawOptions& o) {
   double stepk = P.stepk(), maxk = P.maxk();
-  DS_CHECK(stepk > 0 && maxk > 0, "draw: profile has stepk " + std::to_string(stepk) + ", maxk " +
+  DS_REQUIRE(stepk > 0 && maxk > 0, "draw: profile has stepk " + std::to_string(stepk) + ", maxk " +
                                      std::to_string(maxk) + " (" + P.describe() + ")");
   double nd = std::ceil(2 * kPi / (o.scale * stepk));
   long n = nd > double(o.max_fft) ? o.max_fft : long(nd);
@@ -141,7 +137,7 @@ FftPlanInfo fft_plan_for(const Profile& P, long ny, long nx, const DrawOptions& 
   // Offsets larger than a pixel need room as well.
   n = std::max(n, long(std::ceil(std::max(nx, ny) + 2 * std::max(std::abs(o.offset_x), std::abs(o.offset_y)))));
   n = good_fft_size(n);
-  DS_CHECK(n <= o.max_fft, "draw: FFT side " + std::to_string(n) + " exceeds max_fft " + std::to_string(o.max_fft));
+  DS_REQUIRE(n <= o.max_fft, "draw: FFT side " + std::to_string(n) + " exceeds max_fft " + std::to_string(o.max_fft));
   FftPlanInfo f;
   f.n = n;
   f.dk = 2 * kPi / (n * o.scale);
@@ -165,7 +161,7 @@ ImageD draw_image(const Profile& p, long ny, long nx, const DrawOptions& o) {
 }
 
 ImageD rotate90(const ImageD& in) {
-  DS_CHECK(in.nx() == in.ny(), "rotate90: stamp must be square");
+  DS_REQUIRE(in.nx() == in.ny(), "rotate90: stamp must be square");
   long N = in.nx();
   ImageD out(N, N);
   for (long y = 0; y < N; ++y)

@@ -11,12 +11,6 @@
 
 namespace ds::img {
 
-// require() with the message built only on failure (hot paths build profiles per stamp).
-#define DS_CHECK(cond, msg)              \
-  do {                                   \
-    if (!(cond)) throw ::ds::Error(msg); \
-  } while (0)
-
 namespace {
 constexpr double kPi = 3.14159265358979323846;
 constexpr std::size_t kLockStripes = 64;
@@ -47,12 +41,12 @@ ProfilePtr real_galaxy(ImageView<const double> gal, ImageView<const double> psf,
 
 RealGalaxySource::RealGalaxySource(std::shared_ptr<const RealGalaxyCatalog> cat)
     : cat_(std::move(cat)), locks_(new std::mutex[kLockStripes]) {
-  DS_CHECK(cat_ != nullptr, "real-galaxy source: no catalogue");
+  DS_REQUIRE(cat_ != nullptr, "real-galaxy source: no catalogue");
   cache_.resize(cat_->size());
 }
 
 ProfilePtr RealGalaxySource::profile(std::size_t i) const {
-  DS_CHECK(i < cat_->size(), "real-galaxy source: row " + std::to_string(i) + " outside the catalogue of " +
+  DS_REQUIRE(i < cat_->size(), "real-galaxy source: row " + std::to_string(i) + " outside the catalogue of " +
                                 std::to_string(cat_->size()) + " rows (" + cat_->path() + ")");
   std::lock_guard<std::mutex> lock(locks_[i % kLockStripes]);
   if (!cache_[i]) {
@@ -71,9 +65,9 @@ double ParametricGalaxy::disk_q() const {
 }
 
 ProfilePtr ParametricGalaxy::profile() const {
-  DS_CHECK(flux > 0 && std::isfinite(flux), "parametric galaxy: flux must be > 0");
-  DS_CHECK(bulge_fraction >= 0 && bulge_fraction <= 1, "parametric galaxy: bulge_fraction outside [0, 1]");
-  DS_CHECK(knot_fraction >= 0 && knot_fraction <= 1, "parametric galaxy: knot_fraction outside [0, 1]");
+  DS_REQUIRE(flux > 0 && std::isfinite(flux), "parametric galaxy: flux must be > 0");
+  DS_REQUIRE(bulge_fraction >= 0 && bulge_fraction <= 1, "parametric galaxy: bulge_fraction outside [0, 1]");
+  DS_REQUIRE(knot_fraction >= 0 && knot_fraction <= 1, "parametric galaxy: knot_fraction outside [0, 1]");
   std::vector<ProfilePtr> parts;
   const double fb = flux * bulge_fraction, fd = flux - fb;
   if (fb > 0) {
@@ -87,11 +81,11 @@ ProfilePtr ParametricGalaxy::profile() const {
     const double fk = knot_x.empty() ? 0.0 : fd * knot_fraction;
     if (fd - fk > 0) disk.push_back(exponential_hlr(disk_hlr, fd - fk));
     if (fk > 0) {
-      DS_CHECK(knot_x.size() == knot_y.size() && knot_x.size() == knot_weight.size(),
+      DS_REQUIRE(knot_x.size() == knot_y.size() && knot_x.size() == knot_weight.size(),
               "parametric galaxy: knot x, y, weight lengths differ");
       double wsum = 0;
       for (double w : knot_weight) wsum += w;
-      DS_CHECK(wsum > 0, "parametric galaxy: knot weights sum to 0");
+      DS_REQUIRE(wsum > 0, "parametric galaxy: knot weights sum to 0");
       std::vector<double> f(knot_weight.size());
       for (std::size_t j = 0; j < f.size(); ++j) f[j] = fk * knot_weight[j] / wsum;
       disk.push_back(clumps(gaussian(knot_sigma), knot_x, knot_y, f));
@@ -158,7 +152,7 @@ ParametricGalaxy ParametricPopulation::draw(std::uint64_t seed, std::uint64_t it
 }
 
 ParametricGalaxy parametric_from_fits(const RealGalaxyRow& row, double flux_scale) {
-  DS_CHECK(row.has_fits, "parametric twin: row with IDENT " + std::to_string(row.ident) +
+  DS_REQUIRE(row.has_fits, "parametric twin: row with IDENT " + std::to_string(row.ident) +
                             " has no parametric fits (_fits companion)");
   const double s = row.pixel_scale;
   ParametricGalaxy g;
@@ -166,7 +160,7 @@ ParametricGalaxy parametric_from_fits(const RealGalaxyRow& row, double flux_scal
   g.disk_q0 = 0;
   if (row.use_bulgefit) {
     const double fb = row.flux[1], fd = row.flux[2];
-    DS_CHECK(fb + fd > 0, "parametric twin: IDENT " + std::to_string(row.ident) + " has bulge+disk flux <= 0");
+    DS_REQUIRE(fb + fd > 0, "parametric twin: IDENT " + std::to_string(row.ident) + " has bulge+disk flux <= 0");
     g.flux = (fb + fd) * flux_scale;
     g.bulge_fraction = std::clamp(fb / (fb + fd), 0.0, 1.0);
     g.bulge_n = 4;
@@ -180,7 +174,7 @@ ParametricGalaxy parametric_from_fits(const RealGalaxyRow& row, double flux_scal
   } else {
     // Single Sersic as the "bulge" component with all the flux.
     g.flux = row.flux[0] * flux_scale;
-    DS_CHECK(g.flux > 0, "parametric twin: IDENT " + std::to_string(row.ident) + " has Sersic flux <= 0");
+    DS_REQUIRE(g.flux > 0, "parametric twin: IDENT " + std::to_string(row.ident) + " has Sersic flux <= 0");
     g.bulge_fraction = 1;
     g.bulge_n = std::clamp(row.sersicfit[2], 0.3, 6.2);
     g.bulge_q = std::clamp(row.sersicfit[3], 0.05, 1.0);
@@ -247,10 +241,10 @@ ProfilePtr StampSetup::psf() const {
 void render_stamp(const ProfilePtr& galaxy, const TransformChain& chain, const StampSetup& setup, double offset_x,
                   double offset_y, ImageView<float> out, const RealGalaxyTreatment* real, const NoiseKernel* noise,
                   RandomStream* r) {
-  DS_CHECK(out.nx() == setup.stamp_size && out.ny() == setup.stamp_size,
+  DS_REQUIRE(out.nx() == setup.stamp_size && out.ny() == setup.stamp_size,
           "render_stamp: output is " + std::to_string(out.ny()) + "x" + std::to_string(out.nx()) + ", expected " +
               std::to_string(setup.stamp_size) + "x" + std::to_string(setup.stamp_size));
-  DS_CHECK(setup.full_size >= setup.stamp_size && (setup.full_size - setup.stamp_size) % 2 == 0,
+  DS_REQUIRE(setup.full_size >= setup.stamp_size && (setup.full_size - setup.stamp_size) % 2 == 0,
           "render_stamp: full_size must be >= stamp_size with the same parity (centres must coincide)");
   TransformChain c = chain;
   if (real) {

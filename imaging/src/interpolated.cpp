@@ -13,12 +13,6 @@
 
 namespace ds::img {
 
-// require() with the message built only on failure (hot paths build profiles per stamp).
-#define DS_CHECK(cond, msg)              \
-  do {                                   \
-    if (!(cond)) throw ::ds::Error(msg); \
-  } while (0)
-
 namespace {
 constexpr double kPi = 3.14159265358979323846;
 
@@ -127,20 +121,20 @@ double Interpolant::uval(double u) const {
 
 InterpolatedImage::InterpolatedImage(ImageView<const double> image, double scale, const InterpolatedOptions& opt)
     : xi_(opt.x_interpolant), ki_(InterpolantKind::Quintic), nx_(image.nx()), ny_(image.ny()), scale_(scale) {
-  DS_CHECK(nx_ > 0 && ny_ > 0, "interpolated image: empty image");
-  DS_CHECK(scale > 0, "interpolated image: pixel scale must be > 0");
-  DS_CHECK(opt.pad_factor >= 1, "interpolated image: pad_factor must be >= 1");
+  DS_REQUIRE(nx_ > 0 && ny_ > 0, "interpolated image: empty image");
+  DS_REQUIRE(scale > 0, "interpolated image: pixel scale must be > 0");
+  DS_REQUIRE(opt.pad_factor >= 1, "interpolated image: pad_factor must be >= 1");
   double sum = 0;
   for (long y = 0; y < ny_; ++y)
     for (long x = 0; x < nx_; ++x) {
       double v = image(y, x);
-      DS_CHECK(std::isfinite(v), "interpolated image: pixel (" + std::to_string(x) + ", " + std::to_string(y) +
+      DS_REQUIRE(std::isfinite(v), "interpolated image: pixel (" + std::to_string(x) + ", " + std::to_string(y) +
                                     ") is not finite");
       sum += v;
     }
   double f = 1;
   if (opt.flux > 0) {
-    DS_CHECK(sum != 0, "interpolated image: pixel sum is 0, cannot normalise the flux");
+    DS_REQUIRE(sum != 0, "interpolated image: pixel sum is 0, cannot normalise the flux");
     f = opt.flux / sum;
   }
   flux_ = sum * f;
@@ -323,12 +317,12 @@ class ReconvolvedImage final : public Profile {
  public:
   ReconvolvedImage(std::shared_ptr<const InterpolatedImage> g, std::shared_ptr<const InterpolatedImage> p)
       : g_(std::move(g)), p_(std::move(p)) {
-    DS_CHECK(g_ && p_, "reconvolution: null image");
-    DS_CHECK(std::abs(g_->scale_ - p_->scale_) <= 1e-12 * g_->scale_,
+    DS_REQUIRE(g_ && p_, "reconvolution: null image");
+    DS_REQUIRE(std::abs(g_->scale_ - p_->scale_) <= 1e-12 * g_->scale_,
              "reconvolution: galaxy and PSF pixel scales differ (" + std::to_string(g_->scale_) + " vs " +
                  std::to_string(p_->scale_) + ")");
-    DS_CHECK(g_->xi_.kind() == p_->xi_.kind(), "reconvolution: galaxy and PSF interpolants differ");
-    DS_CHECK(p_->flux() != 0, "reconvolution: PSF flux is 0");
+    DS_REQUIRE(g_->xi_.kind() == p_->xi_.kind(), "reconvolution: galaxy and PSF interpolants differ");
+    DS_REQUIRE(p_->flux() != 0, "reconvolution: PSF flux is 0");
     const long np = g_->np_;
     const double s = g_->scale_, dk = 2 * kPi / (np * s);
     const double maxk_p = p_->maxk(), floor = std::abs(p_->flux()) * GsParams::kvalue_accuracy;

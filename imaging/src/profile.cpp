@@ -15,12 +15,6 @@
 
 namespace ds::img {
 
-// require() with the message built only on failure (hot paths build profiles per stamp).
-#define DS_CHECK(cond, msg)              \
-  do {                                   \
-    if (!(cond)) throw ::ds::Error(msg); \
-  } while (0)
-
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
@@ -143,7 +137,7 @@ class Radial : public Profile {
 class Gaussian final : public Radial {
  public:
   Gaussian(double sigma, double flux) : s_(sigma), f_(flux) {
-    DS_CHECK(sigma > 0 && std::isfinite(sigma), "gaussian: sigma " + fmt(sigma) + " must be > 0");
+    DS_REQUIRE(sigma > 0 && std::isfinite(sigma), "gaussian: sigma " + fmt(sigma) + " must be > 0");
   }
   double flux() const override { return f_; }
   double kvalue_k2(double k2) const override { return f_ * std::exp(-0.5 * k2 * s_ * s_); }
@@ -195,7 +189,7 @@ class Exponential final : public Radial {
  public:
   void klattice(const KLattice& L, cdouble* out) const override { lattice_of(*this, L, out); }
   Exponential(double r0, double flux) : r0_(r0), f_(flux) {
-    DS_CHECK(r0 > 0 && std::isfinite(r0), "exponential: scale radius " + fmt(r0) + " must be > 0");
+    DS_REQUIRE(r0 > 0 && std::isfinite(r0), "exponential: scale radius " + fmt(r0) + " must be > 0");
   }
   double flux() const override { return f_; }
   double kvalue_k2(double k2) const override {
@@ -412,9 +406,9 @@ class Sersic final : public Radial {
  public:
   void klattice(const KLattice& L, cdouble* out) const override { lattice_of(*this, L, out); }
   Sersic(double n, double hlr, double flux, double trunc) : n_(n), hlr_(hlr), f_(flux), trunc_(trunc) {
-    DS_CHECK(n >= 0.3 - 1e-12 && n <= 6.2 + 1e-12, "sersic: index n = " + fmt(n) + " outside [0.3, 6.2]");
-    DS_CHECK(hlr > 0 && std::isfinite(hlr), "sersic: half-light radius " + fmt(hlr) + " must be > 0");
-    DS_CHECK(trunc == 0 || trunc > 1.5 * hlr, "sersic: truncation radius " + fmt(trunc) +
+    DS_REQUIRE(n >= 0.3 - 1e-12 && n <= 6.2 + 1e-12, "sersic: index n = " + fmt(n) + " outside [0.3, 6.2]");
+    DS_REQUIRE(hlr > 0 && std::isfinite(hlr), "sersic: half-light radius " + fmt(hlr) + " must be > 0");
+    DS_REQUIRE(trunc == 0 || trunc > 1.5 * hlr, "sersic: truncation radius " + fmt(trunc) +
                                                  " must be 0 (none) or > 1.5 hlr (" + fmt(1.5 * hlr) + ")");
     t_ = sersic_table(n, trunc > 0 ? trunc / hlr : 0.0);
     hlr2_ = hlr * hlr;
@@ -444,8 +438,8 @@ class Moffat final : public Radial {
  public:
   void klattice(const KLattice& L, cdouble* out) const override { lattice_of(*this, L, out); }
   Moffat(double beta, double fwhm, double flux) : beta_(beta), f_(flux) {
-    DS_CHECK(beta > 1.1 && beta < 100, "moffat: beta " + fmt(beta) + " must be in (1.1, 100)");
-    DS_CHECK(fwhm > 0, "moffat: fwhm " + fmt(fwhm) + " must be > 0");
+    DS_REQUIRE(beta > 1.1 && beta < 100, "moffat: beta " + fmt(beta) + " must be in (1.1, 100)");
+    DS_REQUIRE(fwhm > 0, "moffat: fwhm " + fmt(fwhm) + " must be > 0");
     rd_ = fwhm / (2 * std::sqrt(std::pow(2.0, 1 / beta) - 1));
     nu_ = beta - 1;
     knorm_ = std::pow(2.0, 2 - beta) / std::tgamma(beta - 1);
@@ -483,7 +477,7 @@ class Moffat final : public Radial {
 class Airy final : public Radial {
  public:
   void klattice(const KLattice& L, cdouble* out) const override { lattice_of(*this, L, out); }
-  Airy(double lod, double flux) : lod_(lod), f_(flux) { DS_CHECK(lod > 0, "airy: lam_over_d must be > 0"); }
+  Airy(double lod, double flux) : lod_(lod), f_(flux) { DS_REQUIRE(lod > 0, "airy: lam_over_d must be > 0"); }
   double flux() const override { return f_; }
   double kvalue_k2(double k2) const override {
     double rho = std::sqrt(k2) * lod_ / (2 * kPi);
@@ -512,7 +506,7 @@ class Airy final : public Radial {
 class Box final : public Profile {
  public:
   Box(double w, double h, double flux) : w_(w), h_(h), f_(flux) {
-    DS_CHECK(w > 0 && h > 0, "box: width and height must be > 0");
+    DS_REQUIRE(w > 0 && h > 0, "box: width and height must be > 0");
   }
   double flux() const override { return f_; }
   cdouble kvalue(double kx, double ky) const override { return f_ * sinc_half(0.5 * kx * w_) * sinc_half(0.5 * ky * h_); }
@@ -585,9 +579,9 @@ class Clumps final : public Profile {
  public:
   Clumps(ProfilePtr base, std::vector<double> x, std::vector<double> y, std::vector<double> f)
       : base_(std::move(base)), x_(std::move(x)), y_(std::move(y)), f_(std::move(f)) {
-    DS_CHECK(base_ != nullptr, "clumps: no base profile");
-    DS_CHECK(x_.size() == y_.size() && x_.size() == f_.size(), "clumps: x, y, flux lengths differ");
-    DS_CHECK(base_->flux() != 0, "clumps: base profile has zero flux");
+    DS_REQUIRE(base_ != nullptr, "clumps: no base profile");
+    DS_REQUIRE(x_.size() == y_.size() && x_.size() == f_.size(), "clumps: x, y, flux lengths differ");
+    DS_REQUIRE(base_->flux() != 0, "clumps: base profile has zero flux");
     total_ = 0;
     rmax_ = 0;
     for (std::size_t j = 0; j < f_.size(); ++j) {
@@ -654,8 +648,8 @@ class Clumps final : public Profile {
 class Sum final : public Profile {
  public:
   explicit Sum(std::vector<ProfilePtr> p) : p_(std::move(p)) {
-    DS_CHECK(!p_.empty(), "sum: no profiles");
-    for (auto& q : p_) DS_CHECK(q != nullptr, "sum: a null profile");
+    DS_REQUIRE(!p_.empty(), "sum: no profiles");
+    for (auto& q : p_) DS_REQUIRE(q != nullptr, "sum: a null profile");
   }
   double flux() const override {
     double s = 0;
@@ -710,8 +704,8 @@ class Sum final : public Profile {
 class Convolution final : public Profile {
  public:
   explicit Convolution(std::vector<ProfilePtr> p) : p_(std::move(p)) {
-    DS_CHECK(!p_.empty(), "convolve: no profiles");
-    for (auto& q : p_) DS_CHECK(q != nullptr, "convolve: a null profile");
+    DS_REQUIRE(!p_.empty(), "convolve: no profiles");
+    for (auto& q : p_) DS_REQUIRE(q != nullptr, "convolve: a null profile");
   }
   double flux() const override {
     double s = 1;
@@ -756,8 +750,8 @@ class Convolution final : public Profile {
 class Deconvolution final : public Profile {
  public:
   explicit Deconvolution(ProfilePtr p) : p_(std::move(p)) {
-    DS_CHECK(p_ != nullptr, "deconvolve: null profile");
-    DS_CHECK(p_->flux() != 0, "deconvolve: the profile has zero flux");
+    DS_REQUIRE(p_ != nullptr, "deconvolve: null profile");
+    DS_REQUIRE(p_->flux() != 0, "deconvolve: the profile has zero flux");
     fp_ = p_->flux();
     floor_ = std::abs(fp_) * GsParams::kvalue_accuracy;
     maxk2_ = p_->maxk() * p_->maxk();
@@ -791,9 +785,9 @@ class Transformation final : public Profile {
  public:
   Transformation(ProfilePtr p, Jacobian J, double ox, double oy, double fr)
       : p_(std::move(p)), J_(J), ox_(ox), oy_(oy), fr_(fr) {
-    DS_CHECK(p_ != nullptr, "transform: null profile");
+    DS_REQUIRE(p_ != nullptr, "transform: null profile");
     det_ = J_.det();
-    DS_CHECK(std::abs(det_) > 1e-300 && std::isfinite(det_), "transform: singular Jacobian");
+    DS_REQUIRE(std::abs(det_) > 1e-300 && std::isfinite(det_), "transform: singular Jacobian");
     double h1 = std::hypot(J_.a + J_.d, J_.b - J_.c), h2 = std::hypot(J_.a - J_.d, J_.b + J_.c);
     major_ = 0.5 * (h1 + h2);
     minor_ = 0.5 * std::abs(h1 - h2);
@@ -869,7 +863,7 @@ void Profile::klattice(const KLattice& L, cdouble* out) const {
 }
 
 double gamma_p(double a, double x) {
-  DS_CHECK(a > 0, "gamma_p: a must be > 0");
+  DS_REQUIRE(a > 0, "gamma_p: a must be > 0");
   if (x <= 0) return 0;
   double gln = std::lgamma(a);
   if (x < a + 1) {
@@ -933,12 +927,12 @@ Jacobian Jacobian::rotation(double t) {
 }
 Jacobian Jacobian::shear(double g1, double g2) {
   double g2sum = g1 * g1 + g2 * g2;
-  DS_CHECK(g2sum < 1, "shear: |g| = " + fmt(std::sqrt(g2sum)) + " must be < 1");
+  DS_REQUIRE(g2sum < 1, "shear: |g| = " + fmt(std::sqrt(g2sum)) + " must be < 1");
   double f = 1 / std::sqrt(1 - g2sum);
   return {f * (1 + g1), f * g2, f * g2, f * (1 - g1)};
 }
 Jacobian Jacobian::lens(double g1, double g2, double mu) {
-  DS_CHECK(mu > 0, "lens: magnification mu = " + fmt(mu) + " must be > 0");
+  DS_REQUIRE(mu > 0, "lens: magnification mu = " + fmt(mu) + " must be > 0");
   Jacobian S = shear(g1, g2);
   double m = std::sqrt(mu);
   return {m * S.a, m * S.b, m * S.c, m * S.d};
@@ -963,7 +957,7 @@ ProfilePtr lensed(ProfilePtr p, double g1, double g2, double mu) {
 ProfilePtr flux_scaled(ProfilePtr p, double f) { return transformed(std::move(p), Jacobian{}, 0, 0, f); }
 ProfilePtr with_flux(ProfilePtr p, double flux) {
   double f0 = p->flux();
-  DS_CHECK(f0 != 0, "with_flux: profile has zero flux");
+  DS_REQUIRE(f0 != 0, "with_flux: profile has zero flux");
   return flux_scaled(std::move(p), flux / f0);
 }
 
@@ -975,7 +969,7 @@ Jacobian TransformChain::jacobian() const {
 }
 
 ProfilePtr apply_chain(ProfilePtr p, const TransformChain& t) {
-  DS_CHECK(t.dilation > 0, "transform chain: dilation must be > 0");
+  DS_REQUIRE(t.dilation > 0, "transform chain: dilation must be > 0");
   // Dilation keeps flux (flux_ratio 1/s^2); lensing multiplies it by mu via |det J|.
   return transformed(std::move(p), t.jacobian(), t.shift_x, t.shift_y, t.flux_scale / (t.dilation * t.dilation));
 }

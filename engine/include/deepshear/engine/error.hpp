@@ -27,3 +27,10 @@ inline void require(bool cond, const std::string& message) {
 }
 
 }  // namespace ds
+
+// Like ds::require(), with the message expression evaluated only on failure
+// (for hot paths that build error text from numbers).
+#define DS_REQUIRE(cond, msg)            \
+  do {                                   \
+    if (!(cond)) throw ::ds::Error(msg); \
+  } while (0)

@@ -1,0 +1,25 @@
+// Tangential and cross shear around a centre in radial bins. With phi the position angle
+// of a source about the centre (from the x axis towards y),
+//   g_t = -Re[g exp(-2 i phi)],  g_x = -Im[g exp(-2 i phi)],
+// so a tangentially stretched image (around a mass) has g_t > 0.
+#pragma once
+#include <vector>
+
+namespace ds::lens {
+
+struct TangentialProfile {
+  std::vector<double> r_lo, r_hi;   // bin edges, arcsec
+  std::vector<double> r_mean;       // mean source radius per bin (NaN if empty)
+  std::vector<double> gt, gt_err;   // mean g_t and its standard error
+  std::vector<double> gx, gx_err;   // mean g_x and its standard error
+  std::vector<long> n;              // sources per bin
+};
+
+// x, y (arcsec), g1, g2: n sources; (xc, yc) the centre; edges: nbins + 1 increasing radii.
+// Errors: sigma / sqrt(n) with sigma the per-source shear error if sigma > 0, else the
+// sample standard deviation within the bin (bins with fewer than 2 sources get NaN errors).
+TangentialProfile tangential_profile(const std::vector<double>& x, const std::vector<double>& y,
+                                     const std::vector<double>& g1, const std::vector<double>& g2, double xc,
+                                     double yc, const std::vector<double>& edges, double sigma = 0);
+
+}  // namespace ds::lens

@@ -8,8 +8,13 @@ namespace ds {
 static std::atomic<int> g_threads{0};
 
 int hardware_threads() {
-  int n = omp_get_num_procs();
-  return n > 0 ? n : int(std::thread::hardware_concurrency());
+  // Asked once: omp_get_num_procs() is a system call, and threads() is asked
+  // at the start of every parallel loop.
+  static const int n = [] {
+    int p = omp_get_num_procs();
+    return p > 0 ? p : int(std::thread::hardware_concurrency());
+  }();
+  return n;
 }
 
 void set_threads(int n) { g_threads = n > 0 ? n : 0; }

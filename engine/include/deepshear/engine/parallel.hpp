@@ -7,6 +7,8 @@
 #pragma once
 #include <omp.h>
 
+#include <algorithm>
+#include <atomic>
 #include <exception>
 #include <mutex>
 #include <vector>
@@ -27,19 +29,18 @@ template <class Body>
 void parallel_for(long n, Body&& body, long chunk = 1) {
   std::exception_ptr error;
   std::mutex error_mutex;
-  const int nt = threads();
+  std::atomic<bool> failed{false};
+  const int nt = int(std::min<long>(threads(), std::max<long>(n, 1)));
 #pragma omp parallel for schedule(dynamic, chunk) num_threads(nt)
   for (long i = 0; i < n; ++i) {
-    {
-      // Once something has failed, the remaining items are skipped.
-      std::lock_guard<std::mutex> lock(error_mutex);
-      if (error) continue;
-    }
+    // Once something has failed, the remaining items are skipped.
+    if (failed.load(std::memory_order_relaxed)) continue;
     try {
       body(i, omp_get_thread_num());
     } catch (...) {
       std::lock_guard<std::mutex> lock(error_mutex);
       if (!error) error = std::current_exception();
+      failed = true;
     }
   }
   if (error) std::rethrow_exception(error);

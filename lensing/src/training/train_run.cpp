@@ -21,7 +21,7 @@ namespace ds::lens {
 void add_training_params(Config& c) {
   StampSetConfig train;
   train.split = Split::Train;
-  train.n = 50000;
+  train.n = 100000;
   train.seed = 1;
   train.size_jitter = 0.15;  // (ii)
   train.shift_range = 3.5;   // (iii): the original code's +-3.5 px ((u - 0.5) * 7); the paper says +-7
@@ -30,7 +30,7 @@ void add_training_params(Config& c) {
   c.add_int("refit_n", 20000, "stamps of the (iv)-only set for the final least-squares refit");
   c.add_int("calibration_n", 20000, "stamps of the calibration set (disjoint sources) for (c, m)");
   c.add_string("arch", "", "network architecture in text form ('' = springer2018)");
-  c.add_int("epochs", 30, "training epochs");
+  c.add_int("epochs", 25, "training epochs");
   c.add_int("max_steps", 0, "stop after this many steps in total (0 = no limit)");
   c.add_int("batch", 100, "minibatch size");
   c.add_double("lr", 3e-4, "RMSProp learning rate");

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "cli.hpp"
 #include "deepshear/engine/atomic_file.hpp"
@@ -17,6 +19,7 @@ int run(int argc, char** argv) {
   ds::Config cfg;
   ds::lens::add_training_params(cfg);
   cfg.add_string("report", "", "folder for the training report ('' = out + '.report')");
+  cfg.add_int("evaluate_n", 4000, "test stamps of the evaluation run into the report (0 = none)");
   ds::app::Args args("deepshear train [--config FILE] [--KEY=VALUE ...]",
                      "Trains the shear CNN on stamps rendered in memory: augmentations (i)-(iv), fresh noise each\n"
                      "epoch, RMSProp with the reduce-on-plateau schedule and the best validation weights, then the\n"
@@ -45,6 +48,22 @@ int run(int argc, char** argv) {
               "RRG RMS %.4f %.4f\n",
               cfg.get_string("out").c_str(), report.cal_fit1.m, report.cal_fit2.m, report.cal_fit1.c,
               report.cal_fit2.c, report.cal_fit1.rms, report.cal_fit2.rms, report.rrg_fit1.rms, report.rrg_fit2.rms);
+  // The evaluation figures of the new model against RRG, by the evaluate
+  // command itself on a test set of the same set-up.
+  if (cfg.get_int("evaluate_n") > 0) {
+    std::vector<std::string> words = {"--model", cfg.get_string("out"), "--estimators", "cnn,rrg",
+                                      "--n", std::to_string(cfg.get_int("evaluate_n")),
+                                      "--calibration-n", std::to_string(cfg.get_int("evaluate_n")),
+                                      "--source", cfg.get_string("train.source"),
+                                      "--noise-scale", cfg.text("train.noise_scale"),
+                                      "--noise-kernel", cfg.get_string("train.noise_kernel"),
+                                      "--out", report_dir + "/evaluation"};
+    if (ds::quiet()) words.push_back("--quiet");
+    std::vector<char*> av;
+    for (auto& w : words) av.push_back(w.data());
+    for (const auto& c : ds::app::commands())
+      if (c.name == "evaluate") c.run(int(av.size()), av.data());
+  }
   ds::info("report written to " + report_dir + "/");
   return 0;
 }

@@ -35,3 +35,23 @@ TEST_CASE("a tiny training run writes a calibrated model that the estimator load
   CHECK(est.model().provenance.count("report") == 1);
   CHECK(std::filesystem::exists(tmp / "m.dsm.ckpt"));
 }
+
+TEST_CASE("the whole training path runs on the BlendingToolKit COSMOS real-galaxy catalogue") {
+  DS_REQUIRE_SHARED(cat, "BlendingToolKit/data/cosmos/real_galaxy_catalog_26_extension_example.fits");
+  ds::test::TempDir tmp;
+  ds::Config cfg;
+  add_training_params(cfg);
+  cfg.set("train.source", cat);
+  cfg.set("train.magnitude_segments", "true");
+  cfg.set("train.n", "200");
+  cfg.set("val_n", "100");
+  cfg.set("refit_n", "100");
+  cfg.set("calibration_n", "100");
+  cfg.set("epochs", "1");
+  cfg.set("arch", "input 32 32 1; conv 8 5 3 relu; affine 16 relu 0.1; affine 2 none 0");
+  cfg.set("out", tmp / "real.dsm");
+  auto report = train_shear_model(cfg);
+  CHECK(report.history.size() == 1);
+  CHECK(std::isfinite(report.calibration.m1));
+  CHECK(std::filesystem::exists(tmp / "real.dsm"));
+}

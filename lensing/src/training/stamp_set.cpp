@@ -7,6 +7,7 @@
 #include "deepshear/engine/error.hpp"
 #include "deepshear/engine/parallel.hpp"
 #include "deepshear/engine/random.hpp"
+#include "deepshear/lensing/training/population.hpp"
 
 namespace ds::lens {
 
@@ -39,6 +40,9 @@ void add_stamp_set_params(Config& c, const std::string& p, const StampSetConfig&
   c.add_double(p + "mu_range", d.mu_range, "magnification uniform in 1 +- range/2");
   c.add_bool(p + "magnitude_segments", d.magnitude_segments,
              "augmentation (i): equal numbers per COSMOS magnitude segment (catalogue source)");
+  c.add_string(p + "match_population", d.match_population,
+               "target (magnitude, r_half) table or FITS catalogue to match by resampling ('' = off)");
+  c.add_int(p + "match_bins", d.match_bins, "bins per axis of the population-matching histograms");
   c.add_double(p + "centroid_fraction", d.centroid_fraction,
                "extra centroid shift within a disk of this fraction of r_half (evaluation)");
   c.add_double(p + "background", d.background, "constant added to every stamp (evaluation)");
@@ -61,6 +65,8 @@ StampSetConfig stamp_set_from_config(const Config& c, const std::string& p) {
   s.shift_range = c.get_double(p + "shift_range");
   s.mu_range = c.get_double(p + "mu_range");
   s.magnitude_segments = c.get_bool(p + "magnitude_segments");
+  s.match_population = c.get_string(p + "match_population");
+  s.match_bins = int(c.get_int(p + "match_bins"));
   s.centroid_fraction = c.get_double(p + "centroid_fraction");
   s.background = c.get_double(p + "background");
   s.noise_kernel = c.get_string(p + "noise_kernel");
@@ -86,6 +92,7 @@ namespace {
 struct CatalogueSplit {
   std::vector<long> rows;
   std::vector<std::vector<long>> segments;  // rows per magnitude segment
+  std::unique_ptr<WeightedSampler> matched; // over rows, when matching a population
 };
 
 CatalogueSplit split_rows(const img::RealGalaxyCatalog& cat, const StampSetConfig& c) {
@@ -107,6 +114,17 @@ CatalogueSplit split_rows(const img::RealGalaxyCatalog& cat, const StampSetConfi
   }
   if (s.rows.empty())
     throw Error(c.source + ": no catalogue rows fall in the " + std::string(split_name(c.split)) + " split");
+  if (!c.match_population.empty()) {
+    PopulationSample src;
+    for (long r : s.rows) {
+      const auto& row = cat.row(std::size_t(r));
+      double rh = row.flux_radius > 0 ? row.flux_radius * row.pixel_scale * c.treatment.size_rescale : NAN;
+      src.magnitude.push_back(row.mag);
+      src.log_rhalf.push_back(rh > 0 ? std::log10(rh) : NAN);
+    }
+    s.matched = std::make_unique<WeightedSampler>(
+        population_weights(src, read_population(c.match_population), c.match_bins));
+  }
   return s;
 }
 
@@ -153,10 +171,13 @@ StampSet make_stamp_set(const StampSetConfig& c, Progress* progress) {
         const auto& seg = split.segments[std::size_t(i % 3)];
         if (!seg.empty()) pool = &seg;
       }
-      t.source = (*pool)[std::size_t(r.integer(0, long(pool->size()) - 1))];
+      if (split.matched && pool == &split.rows)
+        t.source = split.rows[(*split.matched)(r)];
+      else
+        t.source = (*pool)[std::size_t(r.integer(0, long(pool->size()) - 1))];
       const auto& row = cat->row(std::size_t(t.source));
       t.magnitude = row.mag;
-      t.rhalf = row.has_fits ? row.flux_radius * row.pixel_scale * c.treatment.size_rescale : NAN;
+      t.rhalf = row.flux_radius > 0 ? row.flux_radius * row.pixel_scale * c.treatment.size_rescale : NAN;
       galaxy = real->profile(std::size_t(t.source));
       chain.dilation = c.treatment.size_rescale;
       chain.flux_scale = c.treatment.flux_rescale;

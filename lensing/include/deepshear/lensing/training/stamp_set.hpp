@@ -42,6 +42,10 @@ struct StampSetConfig {
   double shift_range = 0;          // (iii) centroid shift uniform in +-range px (after shear)
   double mu_range = 0;             // magnification uniform in 1 +- range/2
   bool magnitude_segments = false; // (i) equal numbers from the COSMOS segments (catalogue)
+  // Population matching (sec. 3.2, catalogue source): resample rows so that
+  // (magnitude, log10 r_half) follows this target table ("" = off).
+  std::string match_population;
+  int match_bins = 20;
   // Evaluation perturbations.
   double centroid_fraction = 0;    // extra centroid shift, uniform in a disk of radius f * r_half
   double background = 0;           // constant added to every stamp

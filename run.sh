@@ -58,10 +58,14 @@ case "$cmd" in
     "$BUILD_DIR/deepshear" selfcheck
     # The main job on the shipped defaults: the paper's evaluation on a small
     # simulated test set, every estimator on the same stamps.
+    extra=()
     estimators=rrg,ksb
-    [ -f data/model_default.dsm ] && estimators=cnn,rrg,ksb
+    if [ -f data/model_default.dsm ]; then
+      estimators=cnn,rrg,ksb
+      extra=(--fig10-models data/model_noise_x0.5.dsm,data/model_noise_x0.25.dsm --fig10-noise-scales 0.5,0.25)
+    fi
     "$BUILD_DIR/deepshear" evaluate --estimators "$estimators" --n 2000 --calibration-n 2000 \
-      --sweep-n 300 --out out/demo ;;
+      --sweep-n 300 "${extra[@]}" --out out/demo ;;
   bench)
     build
     "$BUILD_DIR/deepshear" info --json

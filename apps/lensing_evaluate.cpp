@@ -118,7 +118,8 @@ void line_plot(const std::string& path, const std::string& title, const std::str
   ax.title(title);
   ax.xlabel(xlabel);
   ax.ylabel(ylabel);
-  fig.save(path);
+  fig.save(path + ".svg");
+  fig.save(path + ".png");
 }
 
 int run(int argc, char** argv) {
@@ -281,19 +282,19 @@ int run(int argc, char** argv) {
   auto rms_err = [](const BinStats& s) { return s.rms_err; };
   auto m1 = [](const BinStats& s) { return s.m1; };
   auto m1_err = [](const BinStats& s) { return s.m1_err; };
-  line_plot(out + "/figure10_rms_by_magnitude.svg", "RMS error per magnitude bin", "magnitude", "RMS(g - g_true)",
+  line_plot(out + "/figure10_rms_by_magnitude", "RMS error per magnitude bin", "magnitude", "RMS(g - g_true)",
             fig10, rms, rms_err);
-  line_plot(out + "/figure11_centroid.svg", "RMS against centroid perturbation", "perturbation / r_half",
+  line_plot(out + "/figure11_centroid", "RMS against centroid perturbation", "perturbation / r_half",
             "RMS(g - g_true)", fig11, rms, rms_err);
-  line_plot(out + "/figure12_rms_by_g1.svg", "RMS in bins of true g1", "g1 (true)", "RMS(g - g_true)", fig12a, rms,
+  line_plot(out + "/figure12_rms_by_g1", "RMS in bins of true g1", "g1 (true)", "RMS(g - g_true)", fig12a, rms,
             rms_err);
-  line_plot(out + "/figure12_bias_by_g1.svg", "multiplicative bias in bins of true g1", "g1 (true)", "m1", fig12a,
+  line_plot(out + "/figure12_bias_by_g1", "multiplicative bias in bins of true g1", "g1 (true)", "m1", fig12a,
             m1, m1_err);
-  line_plot(out + "/bias_by_magnitude_global.svg", "m1 per magnitude bin, global calibration", "magnitude", "m1",
+  line_plot(out + "/bias_by_magnitude_global", "m1 per magnitude bin, global calibration", "magnitude", "m1",
             bias_global, m1, m1_err);
-  line_plot(out + "/bias_by_magnitude_per_galaxy.svg", "m1 per magnitude bin, per-galaxy calibration", "magnitude",
+  line_plot(out + "/bias_by_magnitude_per_galaxy", "m1 per magnitude bin, per-galaxy calibration", "magnitude",
             "m1", bias_pergal, m1, m1_err);
-  line_plot(out + "/background_offset.svg", "RMS against a constant background", "background", "RMS(g - g_true)", bg,
+  line_plot(out + "/background_offset", "RMS against a constant background", "background", "RMS(g - g_true)", bg,
             rms, rms_err);
   // Table 4 on the terminal.
   std::printf("%-5s %9s %9s %9s %9s %9s %9s   (test set calibrated on itself)\n", "", "c1", "m1", "c2", "m2",
@@ -303,7 +304,7 @@ int run(int argc, char** argv) {
     std::printf("%-5s %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f\n", n.c_str(), r.fit1.c, r.fit1.m, r.fit2.c, r.fit2.m,
                 r.rms1, r.rms2);
   }
-  info("evaluation written to " + out + "/ (evaluation.json, evaluation.csv, *.svg, config.cfg)");
+  info("evaluation written to " + out + "/ (evaluation.json, evaluation.csv, figures as SVG and PNG, config.cfg)");
   return 0;
 }
 

@@ -77,14 +77,17 @@ std::vector<BinStats> binned_stats(const std::vector<double>& q, const std::vect
     BinStats s;
     s.lo = edges[b], s.hi = edges[b + 1], s.centre = 0.5 * (s.lo + s.hi);
     std::vector<double> t1, t2, o1, o2, sq;
+    double qsum = 0;
     for (std::size_t i = 0; i < q.size(); ++i) {
       if (est[i].flags || !(q[i] >= s.lo && q[i] < s.hi)) continue;
+      qsum += q[i];
       std::complex<double> g(est[i].g1, est[i].g2);
       g = binned && q_cal ? binned->apply(g, (*q_cal)[i]) : cal.apply(g);
       t1.push_back(truth[i].g1), t2.push_back(truth[i].g2), o1.push_back(g.real()), o2.push_back(g.imag());
       sq.push_back(0.5 * (std::norm(g - std::complex<double>(truth[i].g1, truth[i].g2))));
     }
     s.n = long(sq.size());
+    if (s.n > 0) s.centre = qsum / double(s.n);  // the bin's mean, where its points are drawn
     if (s.n >= 3) {
       double sum = 0;
       for (double x : sq) sum += x;

@@ -28,7 +28,7 @@ BiasReport bias_report(const std::vector<StampTruth>& truth, const std::vector<S
 
 // Statistics in bins of a per-stamp quantity q: bins [edges[b], edges[b+1]).
 struct BinStats {
-  double lo = 0, hi = 0, centre = 0;
+  double lo = 0, hi = 0, centre = 0;  // centre: mean q of the bin's stamps
   long n = 0;
   double rms = 0, rms_err = 0;     // RMS over both components of the calibrated estimate
   double m1 = 0, m1_err = 0, c1 = 0, c1_err = 0, m2 = 0, m2_err = 0, c2 = 0, c2_err = 0;  // bias fitted in the bin

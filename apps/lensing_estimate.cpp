@@ -11,6 +11,7 @@
 #include "cli.hpp"
 #include "deepshear/engine/fits.hpp"
 #include "deepshear/engine/log.hpp"
+#include "deepshear/lensing/calibration.hpp"
 #include "deepshear/lensing/estimators/cnn.hpp"
 #include "deepshear/lensing/estimators/ksb.hpp"
 #include "deepshear/lensing/estimators/rrg.hpp"
@@ -66,6 +67,8 @@ int run(int argc, char** argv) {
   args.option("--pixel-scale", "ARCSEC", "pixel scale for RRG and KSB", "0.065");
   args.flag("--no-symmetrise", "raw network on each stamp only");
   args.flag("--no-calibration", "skip the model's (c, m) calibration");
+  args.option("--rrg-calibration", "FILE", "calibration file applied to RRG (deepshear evaluate writes one)");
+  args.option("--ksb-calibration", "FILE", "calibration file applied to KSB");
   if (!args.parse(argc, argv)) return 0;
   if (!args.has("--output")) throw ds::Error::usage("estimate: -o OUT.fits is required");
   std::vector<std::string> names;
@@ -111,6 +114,14 @@ int run(int argc, char** argv) {
         for (long x = 0; x < 25; ++x)
           psf(y, x) = std::exp(-((x - 12.0) * (x - 12.0) + (y - 12.0) * (y - 12.0)) / (2 * se * se));
       g = ds::lens::ksb_estimate(stamps, psf.view());
+    }
+    if ((e == "rrg" || e == "ksb") && args.has("--" + e + "-calibration")) {
+      auto cal = ds::lens::Calibration::load(args.get("--" + e + "-calibration"));
+      for (auto& x : g)
+        if (!x.flags) {
+          auto c = cal.apply({x.g1, x.g2});
+          x.g1 = c.real(), x.g2 = c.imag();
+        }
     }
     std::vector<double> g1, g2;
     std::vector<std::int32_t> flags;

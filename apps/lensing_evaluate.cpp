@@ -164,25 +164,35 @@ int run(int argc, char** argv) {
   Results cres;
   render_and_estimate(calib, est, ctruth, cres, "calibration set");
   std::map<std::string, Calibration> cal;
-  std::map<std::string, BinnedCalibration> cal_mag;
-  auto cmag = column(ctruth, &StampTruth::magnitude);
+  std::map<std::string, BinnedCalibration> cal_mag, cal_snr;
+  auto cmag = column(ctruth, &StampTruth::magnitude), csnr = column(ctruth, &StampTruth::snr);
   for (const auto& n : est.names) {
     auto r = bias_report(ctruth, cres[n], nullptr, 0);
     cal[n] = r.applied;
-    std::vector<double> q, t1, t2, o1, o2;
-    for (std::size_t i = 0; i < ctruth.size(); ++i)
-      if (!cres[n][i].flags)
-        q.push_back(cmag[i]), t1.push_back(ctruth[i].g1), t2.push_back(ctruth[i].g2), o1.push_back(cres[n][i].g1),
-            o2.push_back(cres[n][i].g2);
-    cal_mag[n] = BinnedCalibration::fit("magnitude", q, t1, t2, o1, o2, int(cfg.get_int("mag_bins")));
+    // RRG and KSB keep their calibration in a file (the CNN's is in its model).
+    cal[n].save(out + "/calibration_" + n + ".cfg", n);
+    auto per_galaxy = [&](const std::string& what, const std::vector<double>& qa) {
+      std::vector<double> q, t1, t2, o1, o2;
+      for (std::size_t i = 0; i < ctruth.size(); ++i)
+        if (!cres[n][i].flags && std::isfinite(qa[i]))
+          q.push_back(qa[i]), t1.push_back(ctruth[i].g1), t2.push_back(ctruth[i].g2), o1.push_back(cres[n][i].g1),
+              o2.push_back(cres[n][i].g2);
+      return BinnedCalibration::fit(what, q, t1, t2, o1, o2, int(cfg.get_int("mag_bins")));
+    };
+    cal_mag[n] = per_galaxy("magnitude", cmag);
+    cal_snr[n] = per_galaxy("snr", csnr);
   }
 
   // Test set.
   std::vector<StampTruth> truth;
   Results res;
   render_and_estimate(test, est, truth, res, "test set");
-  auto mag = column(truth, &StampTruth::magnitude);
+  auto mag = column(truth, &StampTruth::magnitude), snr = column(truth, &StampTruth::snr);
   auto mag_edges = quantile_edges(mag, int(cfg.get_int("mag_bins")));
+  std::vector<double> snr_edges;
+  bool have_snr = false;
+  for (double v : snr) have_snr = have_snr || std::isfinite(v);
+  if (have_snr) snr_edges = quantile_edges(snr, int(cfg.get_int("mag_bins")));
   std::vector<double> g_edges;
   for (int b = 0; b <= 16; ++b) g_edges.push_back(-test.shear_range + 2 * test.shear_range * b / 16.0 + (b == 16 ? 1e-12 : 0));
 
@@ -191,7 +201,9 @@ int run(int argc, char** argv) {
   json += "\"note\": \"table4_self: (c, m) fitted on the test set itself and applied (the paper's way); "
           "table4_calibrated: (c, m) fitted on the disjoint calibration set and applied to the test set\", ";
   std::string t4_self, t4_cal, mag_global, mag_pergal, fig12, csv = "estimator,quantity,lo,hi,n,rms,rms_err,m1,m1_err,c1,c1_err,m2,m2_err,c2,c2_err\n";
-  std::map<std::string, std::vector<BinStats>> fig10, fig12a, fig12b, bias_global, bias_pergal;
+  std::map<std::string, std::vector<BinStats>> fig10, fig12a, fig12b, bias_global, bias_pergal, snr_global,
+      snr_pergal;
+  std::string snr_g, snr_p;
   for (const auto& n : est.names) {
     auto self = bias_report(truth, res[n], nullptr, nboot, test.seed);
     auto calr = bias_report(truth, res[n], &cal[n], nboot, test.seed);
@@ -202,6 +214,13 @@ int run(int argc, char** argv) {
     bias_pergal[n] = binned_stats(mag, mag_edges, truth, res[n], cal[n], &cal_mag[n], &mag);
     fig12a[n] = binned_stats(column(truth, &StampTruth::g1), g_edges, truth, res[n], self.applied);
     fig12b[n] = binned_stats(column(truth, &StampTruth::g2), g_edges, truth, res[n], self.applied);
+    if (have_snr) {
+      snr_global[n] = binned_stats(snr, snr_edges, truth, res[n], cal[n]);
+      snr_pergal[n] = binned_stats(snr, snr_edges, truth, res[n], cal[n], &cal_snr[n], &snr);
+      snr_g += (snr_g.empty() ? "" : ", ") + ("\"" + n + "\": " + bins_to_json(snr_global[n]));
+      snr_p += (snr_p.empty() ? "" : ", ") + ("\"" + n + "\": " + bins_to_json(snr_pergal[n]));
+      csv += bins_to_csv(n, "snr", snr_global[n]) + bins_to_csv(n + "/percal", "snr", snr_pergal[n]);
+    }
     mag_global += (mag_global.empty() ? "" : ", ") + ("\"" + n + "\": " + bins_to_json(bias_global[n]));
     mag_pergal += (mag_pergal.empty() ? "" : ", ") + ("\"" + n + "\": " + bins_to_json(bias_pergal[n]));
     fig12 += (fig12.empty() ? "" : ", ") + ("\"" + n + "\": {\"g1\": " + bins_to_json(fig12a[n]) + ", \"g2\": " +
@@ -212,6 +231,7 @@ int run(int argc, char** argv) {
   }
   json += "\"table4_self\": {" + t4_self + "}, \"table4_calibrated\": {" + t4_cal + "}, ";
   json += "\"bias_by_magnitude_global\": {" + mag_global + "}, \"bias_by_magnitude_per_galaxy\": {" + mag_pergal + "}, ";
+  json += "\"bias_by_snr_global\": {" + snr_g + "}, \"bias_by_snr_per_galaxy\": {" + snr_p + "}, ";
   json += "\"figure12\": {" + fig12 + "}, ";
 
   // Figure 10 at other noise levels: one model each.
@@ -294,6 +314,11 @@ int run(int argc, char** argv) {
             bias_global, m1, m1_err);
   line_plot(out + "/bias_by_magnitude_per_galaxy", "m1 per magnitude bin, per-galaxy calibration", "magnitude",
             "m1", bias_pergal, m1, m1_err);
+  if (have_snr) {
+    line_plot(out + "/bias_by_snr_global", "m1 per S/N bin, global calibration", "S/N", "m1", snr_global, m1, m1_err);
+    line_plot(out + "/bias_by_snr_per_galaxy", "m1 per S/N bin, per-galaxy calibration", "S/N", "m1", snr_pergal,
+              m1, m1_err);
+  }
   line_plot(out + "/background_offset", "RMS against a constant background", "background", "RMS(g - g_true)", bg,
             rms, rms_err);
   // Table 4 on the terminal.

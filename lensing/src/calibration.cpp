@@ -5,6 +5,8 @@
 #include <numeric>
 #include <cstdio>
 
+#include "deepshear/engine/atomic_file.hpp"
+#include "deepshear/engine/config.hpp"
 #include "deepshear/engine/error.hpp"
 #include "deepshear/engine/parallel.hpp"
 #include "deepshear/engine/random.hpp"
@@ -60,6 +62,34 @@ Calibration Calibration::then(const Calibration& b) const {
   out.c2 = c2 + b.c2 * (1 + m2);
   out.m2 = (1 + m2) * (1 + b.m2) - 1;
   return out;
+}
+
+static Config calibration_keys() {
+  Config c;
+  c.add_string("estimator", "", "the estimator this calibration belongs to");
+  c.add_double("c1", 0, "additive bias of g1");
+  c.add_double("m1", 0, "multiplicative bias of g1: g_obs = c + (1 + m) g_true");
+  c.add_double("c2", 0, "additive bias of g2");
+  c.add_double("m2", 0, "multiplicative bias of g2");
+  return c;
+}
+
+void Calibration::save(const std::string& path, const std::string& estimator) const {
+  Config c = calibration_keys();
+  char buf[64];
+  c.set("estimator", estimator, "the fit");
+  for (auto [k, v] : {std::pair<const char*, double>{"c1", c1}, {"m1", m1}, {"c2", c2}, {"m2", m2}}) {
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    c.set(k, buf, "the fit");
+  }
+  write_text_atomic(path, "# deepshear shear calibration: calibrated g = (g - c) / (1 + m)\n" + c.dump());
+}
+
+Calibration Calibration::load(const std::string& path, std::string* estimator) {
+  Config c = calibration_keys();
+  c.load_file(path);
+  if (estimator) *estimator = c.get_string("estimator");
+  return {c.get_double("c1"), c.get_double("m1"), c.get_double("c2"), c.get_double("m2")};
 }
 
 std::string Calibration::to_json() const {

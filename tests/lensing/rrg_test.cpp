@@ -170,3 +170,15 @@ TEST_CASE("blank, NaN-holding, saturated and off-centre stamps give defined, fla
   }
   CHECK(describe_flags(kFlagBlank | kFlagEdge) == "edge|blank");
 }
+
+TEST_CASE("RRG's object-size weight is size_mult times the object's sigma, as pyRRG's mult sqrt(A B)") {
+  Eigen::Matrix2d C = covariance(2.0, 0.3, 0.1) + Eigen::Matrix2d::Identity() * 1.0;
+  auto stamp = gaussian_stamp(48, C, 23.5, 23.5);
+  RrgOptions opt;
+  opt.width = RrgOptions::Width::ObjectSize;
+  opt.size_mult = 2.0;
+  auto m = rrg_measure(stamp.view(), gaussian_psf_moments(1.0), opt);
+  REQUIRE(m.flags == 0);
+  // sqrt(A B) of a Gaussian is det(C)^(1/4).
+  CHECK(m.omega == doctest::Approx(2.0 * std::pow(C.determinant(), 0.25)).epsilon(1e-3));
+}

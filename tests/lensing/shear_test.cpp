@@ -3,11 +3,13 @@
 
 #include <Eigen/Dense>
 #include <cmath>
+#include <fstream>
 
 #include "deepshear/engine/error.hpp"
 #include "deepshear/lensing/calibration.hpp"
 #include "deepshear/engine/random.hpp"
 #include "deepshear/lensing/shear.hpp"
+#include "test_support.hpp"
 
 using namespace ds::lens;
 
@@ -144,4 +146,17 @@ TEST_CASE("bootstrap standard error of a mean is sigma / sqrt(n)") {
     return std::vector<double>{s / double(idx.size())};
   });
   CHECK(sd[0] == doctest::Approx(2.0 / 20.0).epsilon(0.15));
+}
+
+TEST_CASE("a calibration file round-trips and names its estimator") {
+  ds::test::TempDir tmp;
+  Calibration a{0.0012, 0.1151, -0.0007, 0.1263};
+  a.save(tmp / "rrg.cal", "rrg");
+  std::string est;
+  Calibration b = Calibration::load(tmp / "rrg.cal", &est);
+  CHECK(est == "rrg");
+  CHECK(b.m1 == a.m1);
+  CHECK(b.c2 == a.c2);
+  std::ofstream(tmp / "bad.cal") << "m1 = 0.1\nm3 = 2\n";
+  CHECK_THROWS_WITH_AS(Calibration::load(tmp / "bad.cal"), doctest::Contains("bad.cal:2: unknown key 'm3'"), ds::Error);
 }

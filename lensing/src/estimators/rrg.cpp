@@ -63,7 +63,15 @@ RrgMeasurement rrg_measure(ImageView<const float> stamp, const PsfMoments& P, co
 
   // Weight width.
   double omega = opt.fixed_width;
-  if (opt.width == RrgOptions::Width::HalfLightRadius) {
+  bool by_hlr = opt.width == RrgOptions::Width::HalfLightRadius;
+  if (opt.width == RrgOptions::Width::ObjectSize) {
+    auto am = img::adaptive_moments(stamp);
+    if (am.ok())
+      omega = opt.size_mult * am.sigma;
+    else
+      by_hlr = true;
+  }
+  if (by_hlr) {
     omega = img::half_light_radius(stamp, cx, cy);
     if (!std::isfinite(omega)) return r.flags |= kFlagBlank, r;
   }

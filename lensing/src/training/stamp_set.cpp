@@ -183,7 +183,8 @@ StampSet make_stamp_set(const StampSetConfig& c, Progress* progress) {
       chain.flux_scale = c.treatment.flux_rescale;
       treatment = &c.treatment;
     }
-    if (c.size_jitter > 0) chain.dilation *= r.uniform(1 - c.size_jitter, 1 + c.size_jitter);
+    const double jitter = c.size_jitter > 0 ? r.uniform(1 - c.size_jitter, 1 + c.size_jitter) : 1.0;
+    chain.dilation *= jitter;
     if (c.rotate_mirror) {
       t.rotation = r.uniform(0, 2 * M_PI);
       t.mirror = r.uniform() < 0.5;
@@ -214,6 +215,12 @@ StampSet make_stamp_set(const StampSetConfig& c, Progress* progress) {
     chain.shift_y = t.dy * scale;
     ImageView<float> stamp(out.stamps.data() + local * size * size, size, size);
     RandomStream noise_stream(c.seed, noise_purpose, std::uint64_t(i));
+    {
+      double flux = galaxy->flux() * chain.flux_scale * (treatment ? treatment->flux_factor : 1.0);
+      double sp = c.setup.psf_fwhm / 2.3548 / scale, sg = t.rhalf * jitter / 1.1774 / scale;
+      double noise_rms = noisy ? kernel.rms() : 0.0;
+      t.snr = noise_rms > 0 ? flux / (noise_rms * std::sqrt(4 * M_PI * (sg * sg + sp * sp))) : INFINITY;
+    }
     img::render_stamp(galaxy, chain, c.setup, 0, 0, stamp, treatment, noisy ? &kernel : nullptr,
                       noisy ? &noise_stream : nullptr);
     if (c.background != 0) stamp.for_each([&](float& v) { v += float(c.background); });

@@ -29,6 +29,10 @@ struct Calibration {
   // The calibration equal to applying this one, then `then`.
   Calibration then(const Calibration& next) const;
   std::string to_json() const;
+  // A calibration file (key = value lines: estimator, c1, m1, c2, m2), for
+  // estimators whose calibration does not live in a model file (RRG, KSB).
+  void save(const std::string& path, const std::string& estimator) const;
+  static Calibration load(const std::string& path, std::string* estimator = nullptr);
 };
 
 // A calibration that depends on a per-galaxy quantity q (S/N, magnitude,

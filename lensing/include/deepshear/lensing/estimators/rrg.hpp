@@ -33,10 +33,14 @@ PsfMoments gaussian_psf_moments(double sigma);
 PsfMoments psf_moments_from_image(ImageView<const double> psf, double weight);
 
 struct RrgOptions {
-  enum class Width { HalfLightRadius, Fixed };
+  enum class Width { HalfLightRadius, ObjectSize, Fixed };
   // Weight width: the stamp's half-light radius about its centre (as the
-  // original method's code did), or a fixed width in pixels.
+  // original method's code did); the object's size as pyRRG does,
+  // size_mult * sqrt(A B) with A, B the semi-axes of its second moments
+  // (= size_mult * adaptive-moment sigma; the half-light radius when those
+  // fail); or a fixed width in pixels.
   Width width = Width::HalfLightRadius;
+  double size_mult = 2.0;      // pyRRG's command-line default, for Width::ObjectSize
   double fixed_width = 3.0;    // px, for Width::Fixed
   double min_width = 1.0;      // floor on the width (px)
   double cutoff = 10.0;        // aperture radius in widths

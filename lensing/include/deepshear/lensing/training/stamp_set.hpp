@@ -65,6 +65,10 @@ StampSetConfig stamp_set_from_config(const Config& cfg, const std::string& prefi
 struct StampTruth {
   double g1 = 0, g2 = 0, mu = 1;
   double magnitude = 0, rhalf = 0;  // source magnitude and half-light radius ["]
+  // Ideal S/N: flux / (sigma_noise sqrt(4 pi s^2)), the matched-filter S/N of
+  // a Gaussian with the galaxy's flux and s^2 = (r_half / 1.1774)^2 + sigma_psf^2
+  // (px); infinite without noise, NaN when r_half is unknown.
+  double snr = 0;
   long source = 0;                  // population item or catalogue row
   double rotation = 0;              // radians
   bool mirror = false;

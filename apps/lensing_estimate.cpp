@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "cli.hpp"
 #include "deepshear/engine/fits.hpp"
 #include "deepshear/engine/log.hpp"
+#include "deepshear/engine/progress.hpp"
 #include "deepshear/lensing/calibration.hpp"
 #include "deepshear/lensing/estimators/cnn.hpp"
 #include "deepshear/lensing/estimators/ksb.hpp"
@@ -95,37 +97,74 @@ int run(int argc, char** argv) {
       side = arch.in_h;
     }
   }
-  long n = 0;
-  std::vector<float> flat = read_stamps(args.positionals()[0], args.get("--column"), side, n);
-  ds::Tensor stamps({n, side, side});
-  std::copy(flat.begin(), flat.end(), stamps.begin());
+  // Stamps stream through in chunks: a cube is read plane range by plane
+  // range, so memory stays bounded whatever the number of stamps.
+  const long chunk = 4096;
+  const std::string in_path = args.positionals()[0], column = args.get("--column");
+  long n = 0, cube_hdu = -1;
+  std::vector<float> table_stamps;
+  {
+    ds::fits::FitsFile f(in_path);
+    for (int h = 0; h < f.num_hdus() && column.empty(); ++h) {
+      auto info = f.hdu(h).info();
+      if (info.kind == ds::fits::HduKind::Image && info.shape.size() == 3) {
+        ds::require(info.shape[1] == side && info.shape[2] == side,
+                    f.where() + ": stamps are " + std::to_string(info.shape[1]) + "x" + std::to_string(info.shape[2]) +
+                        ", the estimators read " + std::to_string(side) + "x" + std::to_string(side));
+        cube_hdu = h, n = info.shape[0];
+        break;
+      }
+    }
+  }
+  if (cube_hdu < 0) table_stamps = read_stamps(in_path, column, side, n);
+  double s = args.get_double("--psf-fwhm") / (2 * std::sqrt(2 * std::log(2.0))) / args.get_double("--pixel-scale");
+  double se = std::sqrt(s * s + 1.0 / 12);  // the Gaussian PSF and the pixel
+  ds::ImageD psf(25, 25);
+  for (long y = 0; y < 25; ++y)
+    for (long x = 0; x < 25; ++x) psf(y, x) = std::exp(-((x - 12.0) * (x - 12.0) + (y - 12.0) * (y - 12.0)) / (2 * se * se));
+  ds::lens::RrgOptions rrg_opt;  // G from the first chunk's population, then kept fixed
+  std::map<std::string, std::vector<ds::lens::ShearEstimate>> results;
+  std::unique_ptr<ds::fits::FitsFile> cube;
+  if (cube_hdu >= 0) cube = std::make_unique<ds::fits::FitsFile>(in_path), cube->hdu(int(cube_hdu));
+  ds::Progress progress("estimate", n, "stamps");
+  for (long first = 0; first < n; first += chunk) {
+    const long m = std::min(chunk, n - first);
+    ds::Tensor stamps;
+    if (cube) {
+      stamps = cube->read_cube_planes(first, m);
+    } else {
+      stamps = ds::Tensor({m, side, side});
+      std::copy(table_stamps.begin() + first * side * side, table_stamps.begin() + (first + m) * side * side,
+                stamps.begin());
+    }
+    for (const auto& e : names) {
+      std::vector<ds::lens::ShearEstimate> g;
+      if (e == "cnn") g = cnn->estimate(stamps);
+      if (e == "rrg")
+        g = ds::lens::rrg_estimate(stamps, ds::lens::gaussian_psf_moments(se), rrg_opt,
+                                   rrg_opt.fixed_G > 0 ? nullptr : &rrg_opt.fixed_G);
+      if (e == "ksb") g = ds::lens::ksb_estimate(stamps, psf.view());
+      if ((e == "rrg" || e == "ksb") && args.has("--" + e + "-calibration")) {
+        auto cal = ds::lens::Calibration::load(args.get("--" + e + "-calibration"));
+        for (auto& x : g)
+          if (!x.flags) {
+            auto c = cal.apply({x.g1, x.g2});
+            x.g1 = c.real(), x.g2 = c.imag();
+          }
+      }
+      auto& dst = results[e];
+      dst.insert(dst.end(), g.begin(), g.end());
+    }
+    progress.tick(m);
+  }
+  progress.finish();
   std::vector<std::int64_t> index(static_cast<std::size_t>(n));
   for (long i = 0; i < n; ++i) index[std::size_t(i)] = i;
   std::vector<ds::fits::TableColumn> cols = {ds::fits::TableColumn::int64s("INDEX", index)};
-  double s = args.get_double("--psf-fwhm") / (2 * std::sqrt(2 * std::log(2.0))) / args.get_double("--pixel-scale");
-  double se = std::sqrt(s * s + 1.0 / 12);  // the Gaussian PSF and the pixel
   for (const auto& e : names) {
-    std::vector<ds::lens::ShearEstimate> g;
-    if (e == "cnn") g = cnn->estimate(stamps);
-    if (e == "rrg") g = ds::lens::rrg_estimate(stamps, ds::lens::gaussian_psf_moments(se), ds::lens::RrgOptions{});
-    if (e == "ksb") {
-      ds::ImageD psf(25, 25);
-      for (long y = 0; y < 25; ++y)
-        for (long x = 0; x < 25; ++x)
-          psf(y, x) = std::exp(-((x - 12.0) * (x - 12.0) + (y - 12.0) * (y - 12.0)) / (2 * se * se));
-      g = ds::lens::ksb_estimate(stamps, psf.view());
-    }
-    if ((e == "rrg" || e == "ksb") && args.has("--" + e + "-calibration")) {
-      auto cal = ds::lens::Calibration::load(args.get("--" + e + "-calibration"));
-      for (auto& x : g)
-        if (!x.flags) {
-          auto c = cal.apply({x.g1, x.g2});
-          x.g1 = c.real(), x.g2 = c.imag();
-        }
-    }
     std::vector<double> g1, g2;
     std::vector<std::int32_t> flags;
-    for (const auto& x : g) g1.push_back(x.g1), g2.push_back(x.g2), flags.push_back(std::int32_t(x.flags));
+    for (const auto& x : results[e]) g1.push_back(x.g1), g2.push_back(x.g2), flags.push_back(std::int32_t(x.flags));
     std::string up = e;
     for (auto& c : up) c = char(std::toupper(static_cast<unsigned char>(c)));
     if (&e == &names.front()) {

@@ -330,6 +330,24 @@ Tensor FitsFile::read_cube() const {
   return t;
 }
 
+Tensor FitsFile::read_cube_planes(long first, long count) const {
+  HduInfo h = info();
+  if (h.kind != HduKind::Image) throw Error(where() + ": is a " + h.kind_name() + ", not an image cube");
+  std::vector<long> s = h.shape;
+  if (s.size() == 2) s.insert(s.begin(), 1);
+  if (s.size() != 3) throw Error(where() + ": image has " + std::to_string(s.size()) + " axes, expected a 3-D cube");
+  if (first < 0 || count < 0 || first + count > s[0])
+    throw Error(where() + ": planes [" + std::to_string(first) + ", " + std::to_string(first + count) +
+                ") outside a cube of " + std::to_string(s[0]));
+  Tensor t({count, s[1], s[2]});
+  if (t.size() == 0) return t;
+  int status = 0, anynul = 0;
+  long fpix[3] = {1, 1, first + 1};
+  fits_read_pix(F(fptr_), TFLOAT, fpix, t.size(), nullptr, t.data(), &anynul, &status);
+  check(status, "cannot read cube planes");
+  return t;
+}
+
 // ------------------------------------------------------------------ tables
 
 long FitsFile::num_rows() const {

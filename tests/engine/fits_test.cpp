@@ -310,3 +310,18 @@ TEST_CASE("a FITS writer that is never committed leaves nothing behind") {
   CHECK_FALSE(std::filesystem::exists(path));
   CHECK(std::filesystem::is_empty(tmp.path));
 }
+
+TEST_CASE("planes of a cube read on their own equal the same planes of the whole cube") {
+  TempDir tmp;
+  ds::Tensor cube({5, 3, 4});
+  for (long i = 0; i < cube.size(); ++i) cube[i] = float(i);
+  std::string path = tmp / "c.fits";
+  FitsWriter w(path);
+  w.write_cube(cube, PixelType::Float32);
+  w.commit();
+  FitsFile f(path);
+  auto part = f.read_cube_planes(2, 2);
+  CHECK(part.shape() == ds::Tensor::Shape({2, 3, 4}));
+  for (long i = 0; i < part.size(); ++i) CHECK(part[i] == cube[2 * 12 + i]);
+  CHECK(contains(error_of([&] { f.read_cube_planes(4, 2); }), "outside a cube of 5"));
+}

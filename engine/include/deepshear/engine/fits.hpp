@@ -87,6 +87,9 @@ class FitsFile {
   Image<T> read_image() const;
   // The current HDU as a cube (nz, ny, nx) of float.
   Tensor read_cube() const;
+  // Planes [first, first + count) of the current cube as (count, ny, nx),
+  // without reading the rest (for streaming large stacks of stamps).
+  Tensor read_cube_planes(long first, long count) const;
 
   // Tables (current HDU). Column names match case-insensitively.
   long num_rows() const;

@@ -39,6 +39,13 @@ std::string json_escape(const std::string& s) {
   return out;
 }
 
+std::string json_number(double v, int digits) {
+  if (!std::isfinite(v)) return "null";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+  return buf;
+}
+
 static bool parse_long(const std::string& s, long& v) {
   if (s.empty()) return false;
   char* end = nullptr;

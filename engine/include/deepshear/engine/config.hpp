@@ -68,6 +68,8 @@ class Config {
 
 // Helpers shared with the JSON writers.
 std::string json_escape(const std::string& s);
+// A number as JSON: %.*g, or null when it is not finite (JSON has no NaN).
+std::string json_number(double v, int digits = 6);
 std::string trim(const std::string& s);
 
 }  // namespace ds

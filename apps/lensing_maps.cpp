@@ -171,6 +171,22 @@ int run(int argc, char** argv) {
       kax.xlabel("x [arcsec]");
       kax.ylabel("y [arcsec]");
       kf.save(base + "_kappa_" + n + ".png");
+      {
+        // The convergence as FITS (E and B modes), with a linear WCS in arcsec.
+        fits::FitsWriter w(base + "_kappa_" + n + ".fits");
+        for (int mode = 0; mode < 2; ++mode) {
+          w.write_image(mode == 0 ? kappa.kappa_e : kappa.kappa_b, fits::PixelType::Float64,
+                        mode == 0 ? "KAPPA_E" : "KAPPA_B");
+          w.write_key("CTYPE1", "LINEAR"), w.write_key("CTYPE2", "LINEAR");
+          w.write_key("CUNIT1", "arcsec"), w.write_key("CUNIT2", "arcsec");
+          w.write_key("CRPIX1", 1.0), w.write_key("CRPIX2", 1.0);
+          w.write_key("CRVAL1", g.x0), w.write_key("CRVAL2", g.y0);
+          w.write_key("CDELT1", g.step), w.write_key("CDELT2", g.step);
+          w.write_key("ESTIMATR", n, "shear estimator");
+          w.write_key("LAMBDA", smooth.lambda, "smoothing length [arcsec]");
+        }
+        w.commit();
+      }
       auto tp = tangential_profile(src.x, src.y, src.g1[e], src.g2[e], xc, yc, edges);
       pax.errorbars(tp.r_mean, tp.gt, tp.gt_err, n + " g_t", int(e));
       pax.errorbars(tp.r_mean, tp.gx, tp.gx_err, n + " g_x", int(e) + 4);
@@ -205,7 +221,7 @@ int run(int argc, char** argv) {
     pax.title("tangential (g_t) and cross (g_x) shear");
     prof.save(base + "_profile.png");
     html += "<img src='" + stem + "_profile.png' width='600'><br><p>Maps as FITS cubes with WCS: <a href='" + stem +
-            "_maps.fits'>" + stem + "_maps.fits</a></p>";
+            "_maps.fits'>" + stem + "_maps.fits</a>; convergence: " + stem + "_kappa_&lt;estimator&gt;.fits</p>";
     fields.push_back(std::move(src));
     field_names.push_back(stem);
     progress.tick();

@@ -37,7 +37,7 @@ TEST_CASE("cluster maps command: mock catalogues in, maps, calibration, errors a
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   for (const char* f : {"index.html", "maps.json", "config.cfg", "field0_maps.fits", "field0_components.png",
-                        "field0_whisker_cnn.png", "field0_kappa_rrg.png", "field1_profile.png", "sigma_vs_lambda.png",
+                        "field0_whisker_cnn.png", "field0_kappa_rrg.png", "field0_kappa_cnn.fits", "field1_profile.png", "sigma_vs_lambda.png",
                         "calibration_cnn_g1.png"})
     CHECK_MESSAGE(std::filesystem::exists(tmp / ("out/" + std::string(f))), f);
   std::string html = ds::read_text_file(tmp / "out/index.html");

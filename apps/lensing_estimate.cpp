@@ -17,6 +17,7 @@
 #include "deepshear/lensing/estimators/cnn.hpp"
 #include "deepshear/lensing/estimators/ksb.hpp"
 #include "deepshear/lensing/estimators/rrg.hpp"
+#include "deepshear/lensing/estimators/stamp_psf.hpp"
 
 namespace {
 
@@ -117,11 +118,7 @@ int run(int argc, char** argv) {
     }
   }
   if (cube_hdu < 0) table_stamps = read_stamps(in_path, column, side, n);
-  double s = args.get_double("--psf-fwhm") / (2 * std::sqrt(2 * std::log(2.0))) / args.get_double("--pixel-scale");
-  double se = std::sqrt(s * s + 1.0 / 12);  // the Gaussian PSF and the pixel
-  ds::ImageD psf(25, 25);
-  for (long y = 0; y < 25; ++y)
-    for (long x = 0; x < 25; ++x) psf(y, x) = std::exp(-((x - 12.0) * (x - 12.0) + (y - 12.0) * (y - 12.0)) / (2 * se * se));
+  const auto psf = ds::lens::StampPsf::gaussian(args.get_double("--psf-fwhm"), args.get_double("--pixel-scale"));
   ds::lens::RrgOptions rrg_opt;  // G from the first chunk's population, then kept fixed
   std::map<std::string, std::vector<ds::lens::ShearEstimate>> results;
   std::unique_ptr<ds::fits::FitsFile> cube;
@@ -141,9 +138,9 @@ int run(int argc, char** argv) {
       std::vector<ds::lens::ShearEstimate> g;
       if (e == "cnn") g = cnn->estimate(stamps);
       if (e == "rrg")
-        g = ds::lens::rrg_estimate(stamps, ds::lens::gaussian_psf_moments(se), rrg_opt,
+        g = ds::lens::rrg_estimate(stamps, psf.moments, rrg_opt,
                                    rrg_opt.fixed_G > 0 ? nullptr : &rrg_opt.fixed_G);
-      if (e == "ksb") g = ds::lens::ksb_estimate(stamps, psf.view());
+      if (e == "ksb") g = ds::lens::ksb_estimate(stamps, psf.image.view());
       if ((e == "rrg" || e == "ksb") && args.has("--" + e + "-calibration")) {
         auto cal = ds::lens::Calibration::load(args.get("--" + e + "-calibration"));
         for (auto& x : g)

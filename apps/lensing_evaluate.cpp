@@ -19,6 +19,7 @@
 #include "deepshear/lensing/estimators/cnn.hpp"
 #include "deepshear/lensing/estimators/ksb.hpp"
 #include "deepshear/lensing/estimators/rrg.hpp"
+#include "deepshear/lensing/estimators/stamp_psf.hpp"
 #include "deepshear/lensing/training/evaluation.hpp"
 
 namespace {
@@ -31,8 +32,7 @@ using Results = std::map<std::string, std::vector<ShearEstimate>>;
 struct Estimators {
   std::vector<std::string> names;
   std::unique_ptr<CnnEstimator> cnn;
-  PsfMoments psf;
-  ImageD psf_image;
+  StampPsf psf;  // the Gaussian PSF and the pixel
   RrgOptions rrg;
 
   Estimators(const std::string& list, const std::string& model, bool symmetrise, const img::StampSetup& setup) {
@@ -45,22 +45,15 @@ struct Estimators {
       names.push_back(name);
       if (name == "cnn") cnn = std::make_unique<CnnEstimator>(CnnEstimator::load(model, symmetrise, true));
     }
-    // The effective PSF of the stamps: the Gaussian target PSF and the pixel
-    // (variance 1/12 px^2 per axis), as a Gaussian of the same second moments.
-    double s = setup.psf_fwhm / (2 * std::sqrt(2 * std::log(2.0))) / setup.pixel_scale;
-    double se = std::sqrt(s * s + 1.0 / 12);
-    psf = gaussian_psf_moments(se);
-    psf_image = ImageD(25, 25);
-    for (long y = 0; y < 25; ++y)
-      for (long x = 0; x < 25; ++x) psf_image(y, x) = std::exp(-((x - 12.0) * (x - 12.0) + (y - 12.0) * (y - 12.0)) / (2 * se * se));
+    psf = StampPsf::gaussian(setup.psf_fwhm, setup.pixel_scale);
   }
 
   void run(const Tensor& stamps, Results& out) {
     for (const auto& n : names) {
       std::vector<ShearEstimate> g;
       if (n == "cnn") g = cnn->estimate(stamps);
-      if (n == "rrg") g = rrg_estimate(stamps, psf, rrg, rrg.fixed_G > 0 ? nullptr : &rrg.fixed_G);
-      if (n == "ksb") g = ksb_estimate(stamps, psf_image.view());
+      if (n == "rrg") g = rrg_estimate(stamps, psf.moments, rrg, rrg.fixed_G > 0 ? nullptr : &rrg.fixed_G);
+      if (n == "ksb") g = ksb_estimate(stamps, psf.image.view());
       auto& dst = out[n];
       dst.insert(dst.end(), g.begin(), g.end());
     }

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "deepshear/lensing/estimators/rrg.hpp"
+#include "deepshear/lensing/estimators/stamp_psf.hpp"
 
 using namespace ds::lens;
 
@@ -181,4 +182,16 @@ TEST_CASE("RRG's object-size weight is size_mult times the object's sigma, as py
   REQUIRE(m.flags == 0);
   // sqrt(A B) of a Gaussian is det(C)^(1/4).
   CHECK(m.omega == doctest::Approx(2.0 * std::pow(C.determinant(), 0.25)).epsilon(1e-3));
+}
+
+TEST_CASE("the stamp PSF adds the pixel's variance 1/12 to the Gaussian's") {
+  auto p = StampPsf::gaussian(0.12, 0.065);
+  double s = 0.12 / 2.354820045 / 0.065;
+  CHECK(p.sigma * p.sigma == doctest::Approx(s * s + 1.0 / 12).epsilon(1e-6));
+  CHECK(p.moments.xx == doctest::Approx(p.sigma * p.sigma));
+  double sum = 0, sxx = 0;
+  for (long y = 0; y < 25; ++y)
+    for (long x = 0; x < 25; ++x) sum += p.image(y, x), sxx += p.image(y, x) * (x - 12.0) * (x - 12.0);
+  // Sampled at pixel centres, the second moment of a sigma ~ 0.8 px Gaussian is off by ~1e-4.
+  CHECK(sxx / sum == doctest::Approx(p.sigma * p.sigma).epsilon(1e-3));
 }

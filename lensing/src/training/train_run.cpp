@@ -12,6 +12,7 @@
 #include "deepshear/engine/random.hpp"
 #include "deepshear/lensing/estimators/cnn.hpp"
 #include "deepshear/lensing/estimators/rrg.hpp"
+#include "deepshear/lensing/estimators/stamp_psf.hpp"
 #include "deepshear/lensing/training/stamp_set.hpp"
 #include "deepshear/nn/inference.hpp"
 #include "deepshear/nn/refit.hpp"
@@ -191,8 +192,8 @@ TrainingReport train_shear_model(const Config& cfg) {
     std::vector<double> t1, t2, o1, o2, r1, r2, q1, q2;
     CnnEstimator cnn(model, cfg.get_bool("symmetrise"), false);
     auto g = cnn.estimate(cs.stamps);
-    double s = calib.setup.psf_fwhm / (2 * std::sqrt(2 * std::log(2.0))) / calib.setup.pixel_scale;
-    auto rrg = rrg_estimate(cs.stamps, gaussian_psf_moments(std::sqrt(s * s + 1.0 / 12)), RrgOptions{});
+    auto rrg = rrg_estimate(cs.stamps, StampPsf::gaussian(calib.setup.psf_fwhm, calib.setup.pixel_scale).moments,
+                            RrgOptions{});
     for (std::size_t i = 0; i < g.size(); ++i) {
       const auto& t = cs.truth[i];
       if (!g[i].flags) t1.push_back(t.g1), t2.push_back(t.g2), o1.push_back(g[i].g1), o2.push_back(g[i].g2);

@@ -69,6 +69,7 @@ case "$cmd" in
   bench)
     build
     "$BUILD_DIR/deepshear" info --json
+    for b in nn render estimators; do "$BUILD_DIR/deepshear" bench "$b" "$@"; done
     for b in "$BUILD_DIR"/benchmarks/bench_*; do
       if [ -x "$b" ]; then "$b" "$@"; fi
     done ;;

@@ -61,14 +61,13 @@ struct Estimators {
 };
 
 // Renders a set in chunks (bounded memory) and runs the estimators on each.
-void render_and_estimate(StampSetConfig c, Estimators& est, std::vector<StampTruth>& truth, Results& res,
+void render_and_estimate(const StampSetConfig& c, Estimators& est, std::vector<StampTruth>& truth, Results& res,
                          const std::string& label) {
   const long chunk = 20000, total = c.n;
   Progress p(label, total, "stamps");
+  StampRenderer renderer(c);  // loads the noise kernel and any catalogue once
   for (long first = 0; first < total; first += chunk) {
-    c.first = first;
-    c.n = std::min(chunk, total - first);
-    StampSet set = make_stamp_set(c, &p);
+    StampSet set = renderer.render(first, std::min(chunk, total - first), &p);
     truth.insert(truth.end(), set.truth.begin(), set.truth.end());
     est.run(set.stamps, res);
   }

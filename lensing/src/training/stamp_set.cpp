@@ -130,33 +130,60 @@ CatalogueSplit split_rows(const img::RealGalaxyCatalog& cat, const StampSetConfi
 
 }  // namespace
 
-StampSet make_stamp_set(const StampSetConfig& c, Progress* progress) {
-  const long size = c.setup.stamp_size;
-  StampSet out;
-  out.stamps.resize({c.n, size, size});
-  out.truth.resize(std::size_t(c.n));
-
+// Everything a set needs that does not change from stamp to stamp, loaded once.
+struct StampRenderer::Impl {
+  StampSetConfig cfg;
   img::NoiseKernel kernel;
-  bool noisy = c.noise_scale > 0;
-  if (noisy) kernel = load_kernel(c.noise_kernel.empty() ? default_noise_kernel_path() : c.noise_kernel).scaled(c.noise_scale);
-
+  bool noisy = false, parametric = true;
   std::shared_ptr<const img::RealGalaxyCatalog> cat;
   std::unique_ptr<img::RealGalaxySource> real;
   CatalogueSplit split;
-  bool parametric = c.source == "parametric";
-  if (!parametric) {
-    cat = std::make_shared<const img::RealGalaxyCatalog>(img::RealGalaxyCatalog::load(c.source));
-    real = std::make_unique<img::RealGalaxySource>(cat);
-    split = split_rows(*cat, c);
+  std::uint64_t source_seed = 0;
+  std::string purpose, noise_purpose;
+};
+
+StampRenderer::StampRenderer(const StampSetConfig& c) : impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  m.cfg = c;
+  m.noisy = c.noise_scale > 0;
+  if (m.noisy)
+    m.kernel = load_kernel(c.noise_kernel.empty() ? default_noise_kernel_path() : c.noise_kernel).scaled(c.noise_scale);
+  m.parametric = c.source == "parametric";
+  if (!m.parametric) {
+    m.cat = std::make_shared<const img::RealGalaxyCatalog>(img::RealGalaxyCatalog::load(c.source));
+    m.real = std::make_unique<img::RealGalaxySource>(m.cat);
+    m.split = split_rows(*m.cat, c);
   }
   // Parametric sources of different splits come from different seeds.
-  const std::uint64_t source_seed = c.seed ^ purpose_hash(std::string("source.") + split_name(c.split));
-  const std::string purpose = std::string("stamp.") + split_name(c.split);
-  const std::string noise_purpose = std::string("noise.") + split_name(c.split);
-  const double scale = c.setup.pixel_scale;
+  m.source_seed = c.seed ^ purpose_hash(std::string("source.") + split_name(c.split));
+  m.purpose = std::string("stamp.") + split_name(c.split);
+  m.noise_purpose = std::string("noise.") + split_name(c.split);
+}
 
-  parallel_for(c.n, [&](long local, int) {
-    const long i = c.first + local;
+StampRenderer::~StampRenderer() = default;
+
+const StampSetConfig& StampRenderer::config() const { return impl_->cfg; }
+
+StampSet StampRenderer::render(long first, long n, Progress* progress) const {
+  const Impl& m = *impl_;
+  const StampSetConfig& cfg = m.cfg;
+  const long size = cfg.setup.stamp_size;
+  StampSet out;
+  out.stamps.resize({n, size, size});
+  out.truth.resize(std::size_t(n));
+  const img::NoiseKernel& kernel = m.kernel;
+  const bool noisy = m.noisy, parametric = m.parametric;
+  const auto& cat = m.cat;
+  const auto& real = m.real;
+  const CatalogueSplit& split = m.split;
+  const std::uint64_t source_seed = m.source_seed;
+  const std::string& purpose = m.purpose;
+  const std::string& noise_purpose = m.noise_purpose;
+  const double scale = cfg.setup.pixel_scale;
+
+  parallel_for(n, [&](long local, int) {
+    const StampSetConfig& c = cfg;
+    const long i = first + local;
     RandomStream r(c.seed, purpose, std::uint64_t(i));
     StampTruth& t = out.truth[std::size_t(local)];
     img::ProfilePtr galaxy;
@@ -227,6 +254,10 @@ StampSet make_stamp_set(const StampSetConfig& c, Progress* progress) {
     if (progress) progress->tick();
   });
   return out;
+}
+
+StampSet make_stamp_set(const StampSetConfig& c, Progress* progress) {
+  return StampRenderer(c).render(c.first, c.n, progress);
 }
 
 }  // namespace ds::lens

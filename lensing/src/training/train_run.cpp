@@ -14,6 +14,7 @@
 #include "deepshear/lensing/estimators/rrg.hpp"
 #include "deepshear/lensing/estimators/stamp_psf.hpp"
 #include "deepshear/lensing/training/stamp_set.hpp"
+#include "deepshear/lensing/training/stamp_stream.hpp"
 #include "deepshear/nn/inference.hpp"
 #include "deepshear/nn/refit.hpp"
 
@@ -38,6 +39,9 @@ void add_training_params(Config& c) {
   c.add_int("patience", 10, "epochs without validation improvement before the learning rate drops");
   c.add_double("lr_floor", 2e-6, "lowest learning rate");
   c.add_bool("fresh_noise", true, "draw new noise for the training stamps every epoch");
+  c.add_bool("stream", false,
+             "render new training stamps for every step on a background thread into a bounded queue "
+             "(an epoch is then train.n fresh stamps) instead of one fixed set with fresh noise");
   c.add_bool("symmetrise", true, "calibrate the symmetrised estimate (as it is used)");
   c.add_string("checkpoint", "", "checkpoint file ('' = out + '.ckpt'); a run resumes from it");
   c.add_int("checkpoint_every", 500, "steps between checkpoints");
@@ -114,10 +118,13 @@ TrainingReport train_shear_model(const Config& cfg) {
   calib.first = 0;
   calib.n = cfg.get_int("calibration_n");
 
-  // Training stamps without noise; noise is drawn per epoch in fetch().
-  const bool fresh = cfg.get_bool("fresh_noise");
+  // Training stamps: by default rendered once without noise, noise drawn per
+  // epoch in fetch(); with `stream`, rendered afresh in the background instead.
+  const bool stream_mode = cfg.get_bool("stream");
+  const bool fresh = cfg.get_bool("fresh_noise") && !stream_mode;
   StampSetConfig clean = train;
   if (fresh) clean.noise_scale = 0;
+  if (stream_mode) clean.n = 1;  // only the shape is used
   StampSet tr = render(clean, "training set");
   StampSet vs = render(val, "validation set");
   img::NoiseKernel kernel;
@@ -168,6 +175,14 @@ TrainingReport train_shear_model(const Config& cfg) {
       y[2 * j + 1] = float(tr.truth[std::size_t(i)].g2);
     });
   };
+  // Stream mode: stamps 10^9 + s of the training split, s = step * batch, so a
+  // resumed run continues the same sequence (and never meets the validation,
+  // refit or test stamps).
+  std::unique_ptr<StampStream> stream;
+  if (stream_mode) {
+    stream = std::make_unique<StampStream>(train, 1000000000L + trainer.step() * opt.batch);
+    source.fetch = [&](const long*, long n, float* x, float* y) { stream->next(n, x, y); };
+  }
   std::vector<float> vx, vy;
   inputs_of(vs, vx, vy);
   nn::DataSource vsrc = nn::DataSource::from_memory(vx.data(), vy.data(), val.n, m, 2);

@@ -84,7 +84,23 @@ struct StampSet {
 // source tree or of the installed share folder).
 std::string default_noise_kernel_path();
 
-// Renders a set; `progress` (optional) is ticked once per stamp.
+// Renders stamps of one set configuration: the noise kernel and any catalogue
+// are loaded once, then any range of the set's stamps can be rendered (stamp i
+// is the same whichever range it is rendered in, on any number of threads).
+class StampRenderer {
+ public:
+  explicit StampRenderer(const StampSetConfig& cfg);
+  ~StampRenderer();
+  // Stamps [first, first + n) of the set; `progress` is ticked once per stamp.
+  StampSet render(long first, long n, Progress* progress = nullptr) const;
+  const StampSetConfig& config() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Renders stamps [cfg.first, cfg.first + cfg.n) of a set.
 StampSet make_stamp_set(const StampSetConfig& cfg, Progress* progress = nullptr);
 
 }  // namespace ds::lens

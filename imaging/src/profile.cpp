@@ -644,6 +644,13 @@ class Clumps final : public Profile {
   double total_, rmax_;
 };
 
+// "Name(a, b, ...)" from the profiles' own descriptions.
+static std::string describe_list(const char* name, const std::vector<ProfilePtr>& p) {
+  std::string s = std::string(name) + "(";
+  for (std::size_t j = 0; j < p.size(); ++j) s += (j ? ", " : "") + p[j]->describe();
+  return s + ")";
+}
+
 // ---------------------------------------------------------------- Sum
 class Sum final : public Profile {
  public:
@@ -690,11 +697,7 @@ class Sum final : public Profile {
     for (auto& q : p_) s += q->xvalue(x, y);
     return s;
   }
-  std::string describe() const override {
-    std::string s = "Sum(";
-    for (std::size_t j = 0; j < p_.size(); ++j) s += (j ? ", " : "") + p_[j]->describe();
-    return s + ")";
-  }
+  std::string describe() const override { return describe_list("Sum", p_); }
 
  private:
   std::vector<ProfilePtr> p_;
@@ -736,11 +739,7 @@ class Convolution final : public Profile {
     for (auto& q : p_) s += 1 / (q->stepk() * q->stepk());
     return 1 / std::sqrt(s);
   }
-  std::string describe() const override {
-    std::string s = "Convolve(";
-    for (std::size_t j = 0; j < p_.size(); ++j) s += (j ? ", " : "") + p_[j]->describe();
-    return s + ")";
-  }
+  std::string describe() const override { return describe_list("Convolve", p_); }
 
  private:
   std::vector<ProfilePtr> p_;

@@ -1,5 +1,6 @@
 // The background stamp stream: the stamps it hands out are the set's stamps in
 // order, across chunk boundaries, with at most `capacity` chunks rendered ahead.
+// (Training from the stream is tested in train_test.cpp.)
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -8,7 +9,6 @@
 #include <vector>
 
 #include "deepshear/lensing/training/stamp_stream.hpp"
-#include "deepshear/lensing/training/train_run.hpp"
 #include "deepshear/nn/inference.hpp"
 #include "test_support.hpp"
 
@@ -39,22 +39,4 @@ TEST_CASE("a stamp stream hands out the set's stamps in order, rendering a bound
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   CHECK(stream.chunks_ahead() == 3);
-}
-
-TEST_CASE("training from the stream runs and writes a model") {
-  ds::test::TempDir tmp;
-  ds::Config cfg;
-  add_training_params(cfg);
-  cfg.set("stream", "true");
-  cfg.set("train.n", "200");
-  cfg.set("val_n", "100");
-  cfg.set("refit_n", "100");
-  cfg.set("calibration_n", "100");
-  cfg.set("epochs", "2");
-  cfg.set("arch", "input 32 32 1; conv 8 5 3 relu; affine 16 relu 0.1; affine 2 none 0");
-  cfg.set("out", tmp / "s.dsm");
-  auto report = train_shear_model(cfg);
-  REQUIRE(report.history.size() == 2);
-  CHECK(report.history[1].step == 4);
-  CHECK(std::isfinite(report.history[1].val_loss));
 }

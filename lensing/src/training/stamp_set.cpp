@@ -8,6 +8,7 @@
 #include "deepshear/engine/parallel.hpp"
 #include "deepshear/engine/random.hpp"
 #include "deepshear/lensing/training/population.hpp"
+#include "deepshear/nn/inference.hpp"
 
 namespace ds::lens {
 
@@ -254,6 +255,15 @@ StampSet StampRenderer::render(long first, long n, Progress* progress) const {
     if (progress) progress->tick();
   });
   return out;
+}
+
+void network_inputs(const StampSet& s, long first, long n, float* x, float* y) {
+  const long m = s.stamps.dim(1) * s.stamps.dim(2);
+  for (long k = 0; k < n; ++k) {
+    nn::normalise_stamp(s.stamps.data() + (first + k) * m, m, x + k * m);
+    y[2 * k] = float(s.truth[std::size_t(first + k)].g1);
+    y[2 * k + 1] = float(s.truth[std::size_t(first + k)].g2);
+  }
 }
 
 StampSet make_stamp_set(const StampSetConfig& c, Progress* progress) {

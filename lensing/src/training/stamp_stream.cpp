@@ -1,7 +1,6 @@
 #include "deepshear/lensing/training/stamp_stream.hpp"
 
 #include "deepshear/engine/error.hpp"
-#include "deepshear/nn/inference.hpp"
 
 namespace ds::lens {
 
@@ -52,11 +51,7 @@ void StampStream::next(long n, float* x, float* y) {
     StampSet& s = ready_.front();
     const long m = s.stamps.dim(1) * s.stamps.dim(2);
     const long take = std::min(n - done, chunk_ - offset_);
-    for (long k = 0; k < take; ++k) {
-      nn::normalise_stamp(s.stamps.data() + (offset_ + k) * m, m, x + (done + k) * m);
-      y[2 * (done + k)] = float(s.truth[std::size_t(offset_ + k)].g1);
-      y[2 * (done + k) + 1] = float(s.truth[std::size_t(offset_ + k)].g2);
-    }
+    network_inputs(s, offset_, take, x + done * m, y + 2 * done);
     done += take, offset_ += take, position_ += take;
     if (offset_ == chunk_) {
       ready_.pop_front();

@@ -77,14 +77,10 @@ namespace {
 
 // Normalised network inputs and shear targets of a rendered set.
 void inputs_of(const StampSet& s, std::vector<float>& x, std::vector<float>& y) {
-  const long n = s.stamps.dim(0), m = s.stamps.dim(1) * s.stamps.dim(2);
-  x.resize(std::size_t(n * m));
+  const long n = s.stamps.dim(0);
+  x.resize(std::size_t(s.stamps.size()));
   y.resize(std::size_t(n * 2));
-  for (long i = 0; i < n; ++i) {
-    nn::normalise_stamp(s.stamps.data() + i * m, m, x.data() + i * m);
-    y[std::size_t(2 * i)] = float(s.truth[std::size_t(i)].g1);
-    y[std::size_t(2 * i + 1)] = float(s.truth[std::size_t(i)].g2);
-  }
+  network_inputs(s, 0, n, x.data(), y.data());
 }
 
 StampSet render(const StampSetConfig& c, const std::string& label) {

@@ -100,6 +100,10 @@ class StampRenderer {
   std::unique_ptr<Impl> impl_;
 };
 
+// The network's view of stamps [first, first + n) of a set: x[n][ny * nx]
+// normalised inputs (nn::normalise_stamp), y[n][2] the true (g1, g2).
+void network_inputs(const StampSet& set, long first, long n, float* x, float* y);
+
 // Renders stamps [cfg.first, cfg.first + cfg.n) of a set.
 StampSet make_stamp_set(const StampSetConfig& cfg, Progress* progress = nullptr);
 

@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(build-essential cmake pkg-config libeigen3-dev libfftw3-dev libcfitsio-dev doctest-dev
-          libcairo2-dev fonts-dejavu-core libhdf5-dev gzip)
+          libcairo2-dev fonts-dejavu-core libhdf5-dev gzip source-extractor)
 BUILD_DIR=${DEEPSHEAR_BUILD_DIR:-build}
 JOBS=$(nproc 2>/dev/null || echo 2)
 

@@ -172,6 +172,8 @@ int run(int argc, char** argv) {
       return BinnedCalibration::fit(what, q, t1, t2, o1, o2, int(cfg.get_int("mag_bins")));
     };
     cal_mag[n] = per_galaxy("magnitude", cmag);
+    // The per-galaxy calibration in magnitude, for catalogues (deepshear cluster).
+    cal_mag[n].save(out + "/calibration_" + n + "_magnitude.cfg", n);
     cal_snr[n] = per_galaxy("snr", csnr);
   }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <numeric>
 #include <cstdio>
 
@@ -139,6 +140,76 @@ Calibration BinnedCalibration::at(double q) const {
   double f = (q - centres[b - 1]) / (centres[b] - centres[b - 1]);
   Calibration a = cal(b - 1), c = cal(b);
   return {a.c1 + f * (c.c1 - a.c1), a.m1 + f * (c.m1 - a.m1), a.c2 + f * (c.c2 - a.c2), a.m2 + f * (c.m2 - a.m2)};
+}
+
+static Config binned_keys() {
+  Config c;
+  c.add_string("estimator", "", "the estimator this calibration belongs to");
+  c.add_string("quantity", "", "the per-galaxy quantity q of the bins (magnitude, snr)");
+  c.add_doubles("edges", {}, "bin edges in q (nbins + 1)");
+  c.add_doubles("centres", {}, "median q per bin; (c, m) are interpolated linearly between them");
+  c.add_doubles("c1", {}, "additive bias of g1 per bin");
+  c.add_doubles("m1", {}, "multiplicative bias of g1 per bin: g_obs = c + (1 + m) g_true");
+  c.add_doubles("c2", {}, "additive bias of g2 per bin");
+  c.add_doubles("m2", {}, "multiplicative bias of g2 per bin");
+  return c;
+}
+
+void BinnedCalibration::save(const std::string& path, const std::string& estimator) const {
+  Config c = binned_keys();
+  auto list = [](const std::vector<double>& v) {
+    std::string s;
+    char buf[64];
+    for (double x : v) std::snprintf(buf, sizeof buf, "%s%.10g", s.empty() ? "" : ", ", x), s += buf;
+    return s;
+  };
+  std::vector<double> c1, m1, c2, m2;
+  for (std::size_t b = 0; b < centres.size(); ++b)
+    c1.push_back(fit1[b].c), m1.push_back(fit1[b].m), c2.push_back(fit2[b].c), m2.push_back(fit2[b].m);
+  c.set("estimator", estimator, "the fit");
+  c.set("quantity", quantity, "the fit");
+  c.set("edges", list(edges), "the fit");
+  c.set("centres", list(centres), "the fit");
+  c.set("c1", list(c1), "the fit"), c.set("m1", list(m1), "the fit");
+  c.set("c2", list(c2), "the fit"), c.set("m2", list(m2), "the fit");
+  write_text_atomic(path, "# deepshear per-galaxy shear calibration in bins of " + quantity +
+                              ": calibrated g = (g - c(q)) / (1 + m(q))\n" + c.dump());
+}
+
+BinnedCalibration BinnedCalibration::load(const std::string& path, std::string* estimator) {
+  Config c = binned_keys();
+  c.load_file(path);
+  if (estimator) *estimator = c.get_string("estimator");
+  BinnedCalibration out;
+  out.quantity = c.get_string("quantity");
+  out.edges = c.get_doubles("edges");
+  out.centres = c.get_doubles("centres");
+  const auto c1 = c.get_doubles("c1"), m1 = c.get_doubles("m1"), c2 = c.get_doubles("c2"), m2 = c.get_doubles("m2");
+  const std::size_t nb = out.centres.size();
+  require(nb >= 1, path + ": key centres: no bins");
+  require(out.edges.size() == nb + 1, path + ": key edges: " + std::to_string(out.edges.size()) + " values, expected " +
+                                          std::to_string(nb + 1));
+  for (auto [k, v] : {std::pair<const char*, const std::vector<double>*>{"c1", &c1}, {"m1", &m1}, {"c2", &c2}, {"m2", &m2}})
+    require(v->size() == nb, path + ": key " + k + ": " + std::to_string(v->size()) + " values, expected " +
+                                 std::to_string(nb));
+  for (std::size_t b = 0; b < nb; ++b) {
+    require(b == 0 || out.centres[b] > out.centres[b - 1], path + ": key centres: not increasing");
+    BiasFit f1, f2;
+    f1.c = c1[b], f1.m = m1[b], f2.c = c2[b], f2.m = m2[b];
+    out.fit1.push_back(f1), out.fit2.push_back(f2);
+  }
+  return out;
+}
+
+bool BinnedCalibration::is_binned_file(const std::string& path) {
+  std::ifstream in(path);
+  require(bool(in), path + ": cannot read the calibration file");
+  std::string line;
+  while (std::getline(in, line)) {
+    auto k = line.find_first_not_of(" \t");
+    if (k != std::string::npos && line.compare(k, 8, "quantity") == 0) return true;
+  }
+  return false;
 }
 
 std::string BinnedCalibration::to_json() const {

@@ -61,6 +61,34 @@ TEST_CASE("cluster NFW: M200, Sigma and mean Sigma agree with integrals of the 3
   }
 }
 
+TEST_CASE("cluster NFW: kappa, gamma_t, g_t and mu at a radius against closed forms and a line-of-sight integral") {
+  Cosmology paper{70, 0.27};
+  NfwLens lens = NfwLens::with_source_redshift(0.35, 1.0, 4.0, paper);
+  const double m200 = 1e15;
+  NfwHalo h = NfwHalo::make(m200, 0.35, 4.0, paper);
+  const double arcsec = M_PI / (180.0 * 3600.0), dl = paper.angular_diameter_distance(0.35);
+  // At x = R / r_s = 1 (Wright & Brainerd 2000): Sigma = (2/3) r_s rho_s, mean Sigma = 4 r_s rho_s (1 - ln 2).
+  const double theta_s = h.rs / dl / arcsec;
+  NfwLensing at1 = lens.lensing(m200, theta_s);
+  const double sc = lens.sigma_crit;
+  CHECK(at1.kappa == doctest::Approx(2.0 / 3.0 * h.rs * h.rho_s / sc).epsilon(1e-6));
+  CHECK(at1.gamma_t == doctest::Approx((4 * h.rs * h.rho_s * (1 - std::log(2.0)) - 2.0 / 3.0 * h.rs * h.rho_s) / sc).epsilon(1e-6));
+  for (double theta : {5.0, 20.0, theta_s, 60.0, 150.0, 400.0}) {
+    NfwLensing l = lens.lensing(m200, theta);
+    // kappa = (2 / Sigma_crit) int_0^inf rho(sqrt(R^2 + z^2)) dz, with z = R sinh(u).
+    const double R = theta * arcsec * dl;
+    const double sig = 2 * simpson([&](double u) { return h.density(R * std::cosh(u)) * R * std::cosh(u); }, 0, 12, 20000);
+    CHECK(l.kappa == doctest::Approx(sig / sc).epsilon(1e-6));
+    // The definitions of g_t and mu, and the existing reduced-shear entry point.
+    CHECK(l.g_t == doctest::Approx(l.gamma_t / (1 - l.kappa)).epsilon(1e-12));
+    CHECK(l.mu == doctest::Approx(1 / ((1 - l.kappa) * (1 - l.kappa) - l.gamma_t * l.gamma_t)).epsilon(1e-12));
+    CHECK(l.g_t == doctest::Approx(lens.reduced_shear(m200, theta)).epsilon(1e-12));
+    // Weak lensing outside the core: all positive, mu > 1 (kappa > 0 focuses).
+    if (theta >= 60) CHECK((l.kappa > 0 && l.gamma_t > 0 && l.mu > 1 && l.g_t < 0.3));
+  }
+  CHECK_THROWS_AS(lens.lensing(m200, 0), ds::Error);
+}
+
 TEST_CASE("cluster NFW: M200 fitted to a model profile with noise is recovered within its error") {
   NfwLens lens = NfwLens::with_source_redshift(0.35, 1.2);
   const double m_true = 6e14;

@@ -103,13 +103,20 @@ NfwLens NfwLens::with_source_redshift(double zl, double zs, double concentration
   return l;
 }
 
-double NfwLens::reduced_shear(double m200, double theta) const {
+double NfwLens::reduced_shear(double m200, double theta) const { return lensing(m200, theta).g_t; }
+
+NfwLensing NfwLens::lensing(double m200, double theta) const {
   require(sigma_crit > 0, "NFW lens: Sigma_crit " + std::to_string(sigma_crit) + " must be positive");
   require(theta > 0, "NFW lens: radius " + std::to_string(theta) + " arcsec must be positive");
   const NfwHalo h = NfwHalo::make(m200, z_lens, concentration, cosmo);
   const double R = theta * kArcsec * (d_lens > 0 ? d_lens : cosmo.angular_diameter_distance(z_lens));
-  const double s = h.sigma(R), kappa = s / sigma_crit, gamma = (h.mean_sigma(R) - s) / sigma_crit;
-  return gamma / (1 - kappa);
+  const double s = h.sigma(R);
+  NfwLensing l;
+  l.kappa = s / sigma_crit;
+  l.gamma_t = (h.mean_sigma(R) - s) / sigma_crit;
+  l.g_t = l.gamma_t / (1 - l.kappa);
+  l.mu = 1 / ((1 - l.kappa) * (1 - l.kappa) - l.gamma_t * l.gamma_t);
+  return l;
 }
 
 NfwFit fit_nfw_m200(const NfwLens& lens, const std::vector<double>& theta, const std::vector<double>& gt,

@@ -26,6 +26,8 @@ class TanWcs {
   void world_to_pixel(double ra, double dec, double& x, double& y) const;
   // Pixel scale: sqrt(|det CD|) in arcsec / px.
   double pixel_scale() const;
+  // The CD matrix element (i, j), 0-based ([0][0] = CD1_1), deg / px.
+  double cd(int i, int j) const { return cd_[i][j]; }
 
  private:
   double crpix1_ = 1, crpix2_ = 1, ra0_ = 0, dec0_ = 0;

@@ -51,6 +51,12 @@ struct BinnedCalibration {
   Calibration at(double q) const;
   std::complex<double> apply(std::complex<double> g, double q) const { return at(q).apply(g); }
   std::string to_json() const;
+  // A file of key = value lines (estimator, quantity, edges, centres, and per
+  // bin c1, m1, c2, m2 as comma-separated lists); errors name the file and key.
+  void save(const std::string& path, const std::string& estimator) const;
+  static BinnedCalibration load(const std::string& path, std::string* estimator = nullptr);
+  // Whether a calibration file holds a binned calibration (a `quantity` key).
+  static bool is_binned_file(const std::string& path);
 };
 
 // Standard deviations of statistics over bootstrap resamplings: stat(indices)

@@ -15,7 +15,8 @@
 // for x < 1, arccos(1/x)/sqrt(x^2-1) for x > 1, F(1) = 1:
 //   Sigma(x)      = 2 r_s delta_c rho_crit (1 - F(x)) / (x^2 - 1)   (1/3 of the prefactor at x = 1)
 //   mean Sigma(<x) = 4 r_s delta_c rho_crit (ln(x/2) + F(x)) / x^2
-//   gamma_t = (mean Sigma - Sigma) / Sigma_crit, kappa = Sigma / Sigma_crit, g_t = gamma_t / (1 - kappa).
+//   gamma_t = (mean Sigma - Sigma) / Sigma_crit, kappa = Sigma / Sigma_crit, g_t = gamma_t / (1 - kappa),
+//   mu = 1 / ((1 - kappa)^2 - gamma_t^2) (negative between the critical curves).
 #pragma once
 #include <vector>
 
@@ -46,6 +47,14 @@ struct NfwHalo {
   double mean_sigma(double R) const;   // mean within R, Msun / Mpc^2
 };
 
+// The lensing of a source at one radius (dimensionless).
+struct NfwLensing {
+  double kappa = 0;    // convergence Sigma / Sigma_crit
+  double gamma_t = 0;  // tangential shear
+  double g_t = 0;      // reduced tangential shear gamma_t / (1 - kappa)
+  double mu = 1;       // magnification 1 / ((1 - kappa)^2 - gamma_t^2)
+};
+
 // A lens at z_lens with sources at one redshift (or a given Sigma_crit).
 struct NfwLens {
   double z_lens = 0.3;
@@ -57,6 +66,8 @@ struct NfwLens {
                                       const Cosmology& cosmo = {});
   // Reduced tangential shear at angle theta (arcsec) from the centre for halo mass m200 (Msun).
   double reduced_shear(double m200, double theta_arcsec) const;
+  // kappa, gamma_t, g_t and mu at angle theta (arcsec, > 0) from the centre for halo mass m200 (Msun).
+  NfwLensing lensing(double m200, double theta_arcsec) const;
 };
 
 struct NfwFit {

@@ -14,6 +14,7 @@ enum EstimateFlag : std::uint32_t {
   kFlagNegativeSize = 1u << 4,     // corrected size Ixx + Iyy <= 0
   kFlagBigEllipticity = 1u << 5,   // corrected |e|^2 above the cut
   kFlagNoPsf = 1u << 6,            // the PSF could not be measured
+  kFlagCut = 1u << 7,              // not measured: the source failed a catalogue cut
 };
 
 struct ShearEstimate {

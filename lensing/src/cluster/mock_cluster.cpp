@@ -1,0 +1,341 @@
+// The synthetic lensing cluster (see mock_cluster.hpp for the model and its random streams).
+#include "deepshear/lensing/cluster/mock_cluster.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "deepshear/engine/atomic_file.hpp"
+#include "deepshear/engine/config.hpp"
+#include "deepshear/engine/error.hpp"
+#include "deepshear/engine/fits.hpp"
+#include "deepshear/engine/parallel.hpp"
+#include "deepshear/engine/random.hpp"
+#include "deepshear/imaging/draw.hpp"
+#include "deepshear/imaging/noise.hpp"
+#include "deepshear/imaging/profile.hpp"
+
+namespace ds::lens {
+
+namespace {
+constexpr double kPi = 3.14159265358979323846;
+constexpr double kNoiselessWeight = 1e12;  // finite, passes any exposure cut
+
+std::string num(double v) { return json_number(v, 8); }
+
+void usage_require(bool ok, const std::string& option, double value, const std::string& rule) {
+  if (!ok) throw Error::usage("mock-cluster: " + option + " " + num(value) + " " + rule);
+}
+
+// Field side in pixels.
+long field_pixels(const MockClusterConfig& c) { return std::lround(c.size / c.pixel_scale); }
+
+long background_count(const MockClusterConfig& c) { return std::lround(c.density * c.size * c.size / 3600.0); }
+
+// The radius inside which background galaxies are not placed: the largest theta
+// (scanned inwards from theta_max in 0.5% steps down to 0.05") where the lens
+// is not weak (1 - kappa <= 0, mu <= 0 or g_t >= max_shear); 0 if none.
+double core_radius(const NfwLens& lens, double m200, double max_shear, double theta_max) {
+  for (double t = std::max(theta_max, 0.1); t > 0.05; t /= 1.005) {
+    const NfwLensing l = lens.lensing(m200, t);
+    if (!(1 - l.kappa > 0 && l.mu > 0 && l.g_t < max_shear)) return t * 1.005;
+  }
+  return 0;
+}
+
+// Stamp side (px) for a source of effective radius r_eff (px): 24 r_eff + 16
+// rounded up to an FFT size (2^k or 3 2^k, so the stamp is the FFT grid and
+// light beyond it folds back in, as in the training stamps), within [64, 512].
+long stamp_side(double r_eff_px) {
+  return std::clamp(img::good_fft_size(long(std::ceil(24 * r_eff_px + 16))), 64L, 512L);
+}
+
+// Draws the positions of all sources in index order, each from its own stream
+// (seed, "mock.position", i), redrawn until it keeps min_separation from the
+// sources before it (and, for background galaxies, lies outside the core).
+// x, y: 0-based px.
+void place_sources(const MockClusterConfig& c, long n, std::vector<MockSource>& src, double xcen, double ycen,
+                   double core_px) {
+  const double lo = c.margin / c.pixel_scale, hi = double(n - 1) - lo;
+  const double sep2 = std::pow(c.min_separation / c.pixel_scale, 2);
+  for (std::size_t i = 0; i < src.size(); ++i) {
+    RandomStream r(c.seed, "mock.position", i);
+    bool placed = false;
+    for (int attempt = 0; attempt < 20000 && !placed; ++attempt) {
+      const double x = r.uniform(lo, hi), y = r.uniform(lo, hi);
+      if (src[i].kind == MockKind::Background && std::hypot(x - xcen, y - ycen) < core_px) continue;
+      placed = true;
+      for (std::size_t j = 0; j < i && placed; ++j)
+        placed = (x - src[j].x) * (x - src[j].x) + (y - src[j].y) * (y - src[j].y) >= sep2;
+      if (placed) src[i].x = x, src[i].y = y;
+    }
+    if (!placed)
+      throw Error::usage("mock-cluster: cannot place source " + std::to_string(i) + " of " +
+                         std::to_string(src.size()) + " at --min-separation " + num(c.min_separation) +
+                         " arcsec: the field is too crowded (lower --density, --stars or --foreground)");
+  }
+}
+
+// Renders source s (its profile and lensing) on its own stamp, its true
+// position's sub-pixel offset applied as a shift at the end of the chain (as
+// the training stamps' centroid shifts); returns the stamp (stamp x stamp px)
+// whose pixel (0, 0) lies at field pixel (x0, y0).
+ImageF render_source(const MockSource& s, const img::ProfilePtr& profile, img::TransformChain chain,
+                     const img::StampSetup& setup, long& x0, long& y0) {
+  img::StampSetup st = setup;
+  st.full_size = st.stamp_size = s.stamp;
+  x0 = std::lround(s.x) - s.stamp / 2;
+  y0 = std::lround(s.y) - s.stamp / 2;
+  // The stamp centre ((N-1)/2, DESIGN.md) sits at field pixel x0 + (N-1)/2.
+  chain.shift_x = (s.x - (double(x0) + 0.5 * double(s.stamp - 1))) * setup.pixel_scale;
+  chain.shift_y = (s.y - (double(y0) + 0.5 * double(s.stamp - 1))) * setup.pixel_scale;
+  ImageF out(s.stamp, s.stamp);
+  img::render_stamp(profile, chain, st, 0, 0, out.view());
+  return out;
+}
+}  // namespace
+
+img::ParametricPopulation MockClusterConfig::bright_population() {
+  img::ParametricPopulation p;
+  p.mag_min = 18, p.mag_max = 21;
+  p.rhalf_at_22 *= 1.5;
+  p.rhalf_max = 2.0;
+  return p;
+}
+
+long MockCluster::count(MockKind k) const {
+  return long(std::count_if(truth.begin(), truth.end(), [&](const MockSource& s) { return s.kind == k; }));
+}
+
+void check_mock_cluster_config(const MockClusterConfig& c) {
+  usage_require(c.pixel_scale > 0 && c.pixel_scale < 10, "--pixel-scale", c.pixel_scale, "arcsec/px must be in (0, 10)");
+  usage_require(std::isfinite(c.size) && c.size / c.pixel_scale >= 64 && c.size / c.pixel_scale <= 20000, "--size",
+                c.size, "arcsec must span 64 to 20000 pixels");
+  usage_require(c.density >= 0 && c.density <= 1000, "--density", c.density, "per arcmin^2 must be in [0, 1000]");
+  usage_require(c.m200 > 0 && c.m200 < 1e17, "--m200", c.m200, "Msun must be in (0, 1e17)");
+  usage_require(std::isfinite(c.concentration) && c.concentration < 100, "--concentration", c.concentration,
+                "must be < 100 (<= 0: Duffy et al. 2008)");
+  usage_require(c.z_lens > 0 && c.z_lens < 10, "--z-lens", c.z_lens, "must be in (0, 10)");
+  usage_require(c.z_source > c.z_lens && c.z_source < 20, "--z-source", c.z_source, "must exceed --z-lens");
+  usage_require(c.stars >= 0 && c.stars <= 100000, "--stars", double(c.stars), "must be in [0, 100000]");
+  usage_require(c.foreground >= 0 && c.foreground <= 100000, "--foreground", double(c.foreground),
+                "must be in [0, 100000]");
+  usage_require(c.psf_fwhm > 0 && c.psf_fwhm < 10, "--psf-fwhm", c.psf_fwhm, "arcsec must be in (0, 10)");
+  usage_require(c.noise_scale >= 0 && std::isfinite(c.noise_scale), "--noise-scale", c.noise_scale, "must be >= 0");
+  usage_require(c.min_separation >= 0, "--min-separation", c.min_separation, "arcsec must be >= 0");
+  usage_require(c.margin >= 0 && 2 * c.margin < c.size, "--margin", c.margin, "arcsec must be in [0, size/2)");
+  usage_require(c.max_shear > 0 && c.max_shear < 1, "--max-shear", c.max_shear, "must be in (0, 1)");
+  usage_require(c.mask_corner >= 0 && c.mask_corner <= c.size, "--mask-corner", c.mask_corner,
+                "arcsec must be in [0, size]");
+  usage_require(c.dec > -89 && c.dec < 89, "--dec", c.dec, "deg must be in (-89, 89)");
+  usage_require(std::isfinite(c.ra), "--ra", c.ra, "must be finite");
+  usage_require(std::isfinite(c.centre_dx) && std::isfinite(c.centre_dy), "--centre", c.centre_dx,
+                "must be finite");
+}
+
+long mock_cluster_sources(const MockClusterConfig& c) { return background_count(c) + c.stars + c.foreground; }
+
+MockCluster make_mock_cluster(const MockClusterConfig& c, Progress* progress) {
+  check_mock_cluster_config(c);
+  MockCluster m;
+  m.config = c;
+  const long n = field_pixels(c);
+  const double scale = c.pixel_scale;
+  m.crpix1 = m.crpix2 = 0.5 * double(n + 1);
+  m.wcs = img::TanWcs(m.crpix1, m.crpix2, c.ra, c.dec, -scale / 3600, 0, 0, scale / 3600);
+  m.xcen = 0.5 * double(n - 1) + c.centre_dx / scale;
+  m.ycen = 0.5 * double(n - 1) + c.centre_dy / scale;
+  m.wcs.pixel_to_world(m.xcen, m.ycen, m.ra_cen, m.dec_cen);
+  NfwLens lens = NfwLens::with_source_redshift(c.z_lens, c.z_source, c.concentration, c.cosmo);
+  m.concentration = NfwHalo::make(c.m200, c.z_lens, c.concentration, c.cosmo).c;
+  const double theta_max = std::hypot(std::max(m.xcen, double(n - 1) - m.xcen), std::max(m.ycen, double(n - 1) - m.ycen)) * scale;
+  m.theta_min = core_radius(lens, c.m200, c.max_shear, theta_max);
+
+  // The sources: background galaxies, then stars, then foreground galaxies.
+  const long nb = background_count(c), total = mock_cluster_sources(c);
+  m.truth.resize(std::size_t(total));
+  for (long i = 0; i < total; ++i) {
+    MockSource& s = m.truth[std::size_t(i)];
+    s.id = i;
+    s.kind = i < nb ? MockKind::Background : i < nb + c.stars ? MockKind::Star : MockKind::Foreground;
+  }
+  place_sources(c, n, m.truth, m.xcen, m.ycen, m.theta_min / scale);
+
+  img::StampSetup setup;
+  setup.pixel_scale = scale;
+  setup.psf_fwhm = c.psf_fwhm;
+  const std::uint64_t bg_seed = c.seed ^ purpose_hash("mock.background");
+  const std::uint64_t fg_seed = c.seed ^ purpose_hash("mock.foreground");
+  const double zp = c.background_population.zero_point;
+  const std::size_t count = std::size_t(total);
+  std::vector<ImageF> stamps(count);
+  std::vector<long> x0(count), y0(count);
+  parallel_for(total, [&](long i, int) {
+    MockSource& s = m.truth[std::size_t(i)];
+    m.wcs.pixel_to_world(s.x, s.y, s.ra, s.dec);
+    s.theta = std::hypot(s.x - m.xcen, s.y - m.ycen) * scale;
+    img::ProfilePtr profile;
+    img::TransformChain chain;
+    double r_eff = 0;  // arcsec, for the stamp size
+    if (s.kind == MockKind::Star) {
+      s.mag = RandomStream(c.seed, "mock.star", std::uint64_t(i)).uniform(c.star_mag_min, c.star_mag_max);
+      profile = img::delta(std::pow(10.0, -0.4 * (s.mag - zp)));
+    } else {
+      const bool bg = s.kind == MockKind::Background;
+      const auto& pop = bg ? c.background_population : c.foreground_population;
+      double mag = 0;
+      profile = pop.draw(bg ? bg_seed : fg_seed, std::uint64_t(i), &mag, &s.r_half).profile();
+      // Orientation as the training stamps' augmentation (iv).
+      RandomStream r(c.seed, "mock.orient", std::uint64_t(i));
+      chain.rotation = r.uniform(0, 2 * kPi);
+      chain.mirror = r.uniform() < 0.5;
+      if (bg && s.theta > 0) {
+        const NfwLensing l = lens.lensing(c.m200, s.theta);
+        const double phi = std::atan2(s.y - m.ycen, s.x - m.xcen);
+        s.g1 = -l.g_t * std::cos(2 * phi), s.g2 = -l.g_t * std::sin(2 * phi);
+        s.kappa = l.kappa, s.mu = l.mu;
+        chain.g1 = s.g1, chain.g2 = s.g2, chain.mu = s.mu;
+      }
+      s.mag = mag - 2.5 * std::log10(s.mu);
+      r_eff = s.r_half * std::sqrt(s.mu) / (1 - std::hypot(s.g1, s.g2));
+    }
+    s.stamp = stamp_side(r_eff / scale);
+    stamps[std::size_t(i)] = render_source(s, profile, chain, setup, x0[std::size_t(i)], y0[std::size_t(i)]);
+    if (progress) progress->tick();
+  });
+
+  // Sum the stamps into the field in index order (the same sums on any thread count).
+  m.image = ImageF(n, n);
+  for (long i = 0; i < total; ++i) {
+    const ImageF& st = stamps[std::size_t(i)];
+    const long ax = x0[std::size_t(i)], ay = y0[std::size_t(i)];
+    for (long y = std::max(0L, -ay); y < st.ny() && ay + y < n; ++y)
+      for (long x = std::max(0L, -ax); x < st.nx() && ax + x < n; ++x) m.image(ay + y, ax + x) += st(y, x);
+  }
+  stamps.clear();
+
+  // Correlated noise over the whole field and the inverse variance.
+  if (c.noise_scale > 0) {
+    const img::NoiseKernel k =
+        (c.noise_kernel.empty() ? img::NoiseKernel::load_default() : img::NoiseKernel::load(c.noise_kernel))
+            .scaled(c.noise_scale);
+    m.noise_rms = k.rms();
+    RandomStream r(c.seed, "mock.noise", 0);
+    img::add_correlated_noise(m.image.view(), k, r);
+  }
+  m.weight = ImageF(n, n, float(m.noise_rms > 0 ? 1 / (m.noise_rms * m.noise_rms) : kNoiselessWeight));
+  if (c.mask_corner > 0) {
+    const long side = std::min(n, std::lround(c.mask_corner / scale));
+    for (long y = n - side; y < n; ++y)
+      for (long x = n - side; x < n; ++x) m.image(y, x) = 0, m.weight(y, x) = 0;
+  }
+  return m;
+}
+
+namespace {
+// The TAN WCS keys of a mock field image.
+void write_wcs(fits::FitsWriter& w, const MockCluster& m) {
+  const double s = m.config.pixel_scale / 3600;
+  w.write_key("CTYPE1", "RA---TAN", "gnomonic projection");
+  w.write_key("CTYPE2", "DEC--TAN", "gnomonic projection");
+  w.write_key("CRPIX1", m.crpix1, "reference pixel (1-based): the field centre");
+  w.write_key("CRPIX2", m.crpix2);
+  w.write_key("CRVAL1", m.config.ra, "RA of the reference pixel [deg]");
+  w.write_key("CRVAL2", m.config.dec, "Dec of the reference pixel [deg]");
+  w.write_key("CD1_1", -s, "deg / px: east left");
+  w.write_key("CD1_2", 0.0);
+  w.write_key("CD2_1", 0.0);
+  w.write_key("CD2_2", s, "deg / px: north up");
+  w.write_key("CUNIT1", "deg");
+  w.write_key("CUNIT2", "deg");
+}
+
+void write_mock_keys(fits::FitsWriter& w, const MockCluster& m) {
+  w.write_key("MAGZERO", m.config.background_population.zero_point, "AB zero point (CLASH total images)");
+  w.write_key("PIXSCALE", m.config.pixel_scale, "arcsec / px");
+  w.write_key("PSF_FWHM", m.config.psf_fwhm, "Gaussian PSF FWHM [arcsec]");
+  w.write_key("NOISERMS", m.noise_rms, "RMS of the correlated noise (0: noiseless)");
+  w.write_key("MOCK", true, "deepshear mock-cluster field");
+}
+}  // namespace
+
+void write_mock_cluster(const MockCluster& m, const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  {
+    fits::FitsWriter w(dir + "/mock_sci.fits");
+    w.write_image(m.image, fits::PixelType::Float32);
+    write_wcs(w, m);
+    write_mock_keys(w, m);
+    w.write_key("BUNIT", "flux/px", "sky-subtracted, zero point MAGZERO");
+    w.commit();
+  }
+  {
+    fits::FitsWriter w(dir + "/mock_wht.fits");
+    w.write_image(m.weight, fits::PixelType::Float32);
+    write_wcs(w, m);
+    write_mock_keys(w, m);
+    w.write_key("BUNIT", "1/(flux/px)^2", "inverse variance");
+    w.commit();
+  }
+  {
+    std::vector<std::int64_t> id;
+    std::vector<std::int32_t> kind, stamp;
+    std::vector<double> x, y, ra, dec, mag, rh, g1, g2, kappa, mu, theta;
+    for (const MockSource& s : m.truth) {
+      id.push_back(s.id), kind.push_back(int(s.kind)), stamp.push_back(std::int32_t(s.stamp));
+      x.push_back(s.x), y.push_back(s.y), ra.push_back(s.ra), dec.push_back(s.dec), mag.push_back(s.mag);
+      rh.push_back(s.r_half), g1.push_back(s.g1), g2.push_back(s.g2), kappa.push_back(s.kappa), mu.push_back(s.mu);
+      theta.push_back(s.theta);
+    }
+    using fits::TableColumn;
+    fits::FitsWriter w(dir + "/mock_truth.fits");
+    w.write_table({TableColumn::int64s("ID", id), TableColumn::doubles("X", x, 1, "pix"),
+                   TableColumn::doubles("Y", y, 1, "pix"), TableColumn::doubles("RA", ra, 1, "deg"),
+                   TableColumn::doubles("DEC", dec, 1, "deg"), TableColumn::int32s("KIND", kind),
+                   TableColumn::doubles("MAG", mag, 1, "mag"), TableColumn::doubles("R_HALF", rh, 1, "arcsec"),
+                   TableColumn::doubles("G1", g1), TableColumn::doubles("G2", g2), TableColumn::doubles("KAPPA", kappa),
+                   TableColumn::doubles("MU", mu), TableColumn::doubles("THETA", theta, 1, "arcsec"),
+                   TableColumn::int32s("STAMP", stamp, 1, "pix")},
+                  "TRUTH");
+    const MockClusterConfig& c = m.config;
+    w.write_key("M200", c.m200, "NFW M200c [Msun]");
+    w.write_key("CONC", m.concentration, "NFW concentration c200");
+    w.write_key("Z_LENS", c.z_lens, "lens redshift");
+    w.write_key("Z_SRC", c.z_source, "redshift of every background source");
+    w.write_key("XCEN", m.xcen, "cluster centre x, 0-based px");
+    w.write_key("YCEN", m.ycen, "cluster centre y, 0-based px");
+    w.write_key("RA_CEN", m.ra_cen, "cluster centre RA [deg]");
+    w.write_key("DEC_CEN", m.dec_cen, "cluster centre Dec [deg]");
+    w.write_key("OMEGA_M", c.cosmo.omega_m, "flat LambdaCDM");
+    w.write_key("H0", c.cosmo.h0, "km/s/Mpc");
+    w.write_key("SEED", (long long)c.seed, "random seed");
+    w.write_key("THETAMIN", m.theta_min, "no background source inside [arcsec] (strong-lensing core)");
+    w.write_key("KINDS", "KIND: 0 lensed background galaxy, 1 star, 2 foreground galaxy");
+    w.commit();
+  }
+  const MockClusterConfig& c = m.config;
+  std::string json = "{\n  \"files\": {\"image\": \"mock_sci.fits\", \"weight\": \"mock_wht.fits\", \"truth\": "
+                     "\"mock_truth.fits\"},\n";
+  json += "  \"counts\": {\"background\": " + std::to_string(m.count(MockKind::Background)) +
+          ", \"stars\": " + std::to_string(m.count(MockKind::Star)) +
+          ", \"foreground\": " + std::to_string(m.count(MockKind::Foreground)) +
+          ", \"total\": " + std::to_string(m.truth.size()) + "},\n";
+  json += "  \"image\": {\"nx\": " + std::to_string(m.image.nx()) + ", \"ny\": " + std::to_string(m.image.ny()) +
+          ", \"noise_rms\": " + num(m.noise_rms) + ", \"xcen\": " + num(m.xcen) + ", \"ycen\": " + num(m.ycen) +
+          ", \"ra_cen\": " + num(m.ra_cen) + ", \"dec_cen\": " + num(m.dec_cen) + ", \"concentration\": " +
+          num(m.concentration) + ", \"theta_min\": " + num(m.theta_min) + "},\n";
+  json += "  \"config\": {\"size\": " + num(c.size) + ", \"pixel_scale\": " + num(c.pixel_scale) + ", \"density\": " +
+          num(c.density) + ", \"m200\": " + num(c.m200) + ", \"concentration\": " + num(c.concentration) +
+          ", \"z_lens\": " + num(c.z_lens) + ", \"z_source\": " + num(c.z_source) + ", \"omega_m\": " +
+          num(c.cosmo.omega_m) + ", \"h0\": " + num(c.cosmo.h0) + ", \"centre\": [" + num(c.centre_dx) + ", " +
+          num(c.centre_dy) + "], \"stars\": " + std::to_string(c.stars) + ", \"foreground\": " +
+          std::to_string(c.foreground) + ", \"psf_fwhm\": " + num(c.psf_fwhm) + ", \"noise_kernel\": \"" +
+          json_escape(c.noise_kernel) + "\", \"noise_scale\": " + num(c.noise_scale) + ", \"seed\": " +
+          std::to_string(c.seed) + ", \"min_separation\": " + num(c.min_separation) + ", \"margin\": " +
+          num(c.margin) + ", \"max_shear\": " + num(c.max_shear) + ", \"mask_corner\": " + num(c.mask_corner) +
+          ", \"ra\": " + num(c.ra) + ", \"dec\": " + num(c.dec) + "}\n}\n";
+  write_text_atomic(dir + "/mock_cluster.json", json);
+}
+
+}  // namespace ds::lens

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <map>
 
 #include "deepshear/engine/fits.hpp"
@@ -40,7 +41,7 @@ TEST_CASE("cluster end to end: mock field -> SExtractor -> cuts -> CNN and RRG f
                                 " --foreground 4 --mask-corner 20 --seed 14 --quiet");
   REQUIRE_MESSAGE(mock.exit_code == 0, mock.err);
   auto run = ds::test::run_cli("cluster --image " + d / "mock/mock_sci.fits" + " --weight " + d / "mock/mock_wht.fits" +
-                               " --out " + d / "out" + " --quiet");
+                               " --out " + d / "out" + " --keep-work true --quiet");
   REQUIRE_MESSAGE(run.exit_code == 0, run.err);
   for (const char* f : {"mock_shear.fits", "mock_summary.json", "mock_noise_kernel.txt", "mock_point_sources.png",
                         "cluster_summary.json", "cluster_config.cfg"})
@@ -129,5 +130,29 @@ TEST_CASE("cluster end to end: mock field -> SExtractor -> cuts -> CNN and RRG f
     CHECK(slope < 1.3);
     CHECK(chi2 < 16.9);   // 4 dof: p = 0.002
     CHECK(chi2x < 16.9);
+  }
+
+  // The same field twice from a list file, with SExtractor's catalogue of the first run
+  // given (no SExtractor run, so no segmentation: the background comes from discs around
+  // the catalogue's sources instead): the same cuts and nearly the same RRG shears.
+  {
+    std::ofstream list(d / "fields.txt");
+    for (const char* name : {"a", "b"})
+      list << "name=" << name << " image=mock/mock_sci.fits weight=mock/mock_wht.fits catalog=out/mock_work/sources.ldac\n";
+  }
+  auto again = ds::test::run_cli("cluster --fields " + d / "fields.txt" + " --estimators rrg --out " + d / "out2" + " --quiet");
+  REQUIRE_MESSAGE(again.exit_code == 0, again.err);
+  for (const char* name : {"a", "b"}) {
+    auto t = read_table(d / ("out2/" + std::string(name) + "_shear.fits"), {"G1_RRG", "CUT"});
+    REQUIRE(t["G1_RRG"].size() == nc);
+    long same_cut = 0, kept = 0, close = 0;
+    for (std::size_t j = 0; j < nc; ++j) {
+      same_cut += t["CUT"][j] == cat["CUT"][j];
+      if (cat["CUT"][j] != 0) continue;
+      ++kept, close += std::abs(t["G1_RRG"][j] - cat["G1_RRG"][j]) < 0.03;
+    }
+    MESSAGE(std::string(name) << ": same cuts " << same_cut << " / " << nc << ", RRG g1 within 0.03: " << close << " / " << kept);
+    CHECK(same_cut == long(nc));
+    CHECK(close >= 0.9 * double(kept));
   }
 }

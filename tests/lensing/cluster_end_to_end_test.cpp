@@ -156,3 +156,28 @@ TEST_CASE("cluster end to end: mock field -> SExtractor -> cuts -> CNN and RRG f
     CHECK(close >= 0.9 * double(kept));
   }
 }
+
+TEST_CASE("cluster noise check: a field at half the training noise is measured so and warned about; the PSF is measured") {
+  if (ds::lens::find_sextractor().empty()) {
+    MESSAGE("skipped: SExtractor (Debian package source-extractor) is not installed");
+    return;
+  }
+  TempDir d;
+  auto mock = ds::test::run_cli("mock-cluster -o " + d / "mock" + " --size 60 --density 60 --noise-scale 0.5 --seed 3 --quiet");
+  REQUIRE_MESSAGE(mock.exit_code == 0, mock.err);
+  auto run = ds::test::run_cli("cluster --image " + d / "mock/mock_sci.fits" + " --weight " + d / "mock/mock_wht.fits" +
+                               " --estimators rrg --out " + d / "out");
+  REQUIRE_MESSAGE(run.exit_code == 0, run.err);
+  CHECK(run.err.find("noise RMS") != std::string::npos);
+  std::ifstream f(d / "out/mock_summary.json");
+  const std::string json((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  auto number = [&](const std::string& key) {
+    auto p = json.find("\"" + key + "\": ");
+    REQUIRE(p != std::string::npos);
+    return std::stod(json.substr(p + key.size() + 4));
+  };
+  CHECK(number("ratio") == doctest::Approx(0.5).epsilon(0.04));           // 0.5 x the default kernel's RMS
+  CHECK(number("model_rms") == doctest::Approx(3.6e-3).epsilon(0.01));    // the shipped kernel
+  CHECK(json.find("\"warning\": true") != std::string::npos);
+  CHECK(number("psf_fwhm_arcsec") == doctest::Approx(0.12).epsilon(0.03));  // the mock's Gaussian PSF
+}

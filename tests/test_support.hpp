@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <string>
 
+#include "deepshear/engine/error.hpp"
+
 namespace ds::test {
 
 // ../shared/data beside the checkout; empty when absent (a user's machine).
@@ -36,6 +38,17 @@ struct TempDir {
   ~TempDir() { std::filesystem::remove_all(path); }
   std::string operator/(const std::string& name) const { return (path / name).string(); }
 };
+
+// The message of the ds::Error thrown by f, or "" if none is thrown.
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const ds::Error& e) {
+    return e.what();
+  }
+  return "";
+}
 
 struct CommandResult {
   int exit_code;

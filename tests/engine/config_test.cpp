@@ -11,6 +11,8 @@
 
 namespace {
 
+using ds::test::error_of;
+
 ds::Config make() {
   ds::Config c;
   c.add_double("train.lr", 3e-4, "learning rate")
@@ -19,15 +21,6 @@ ds::Config make() {
       .add_string("model", "data/model.dsm", "model file")
       .add_doubles("noise.scales", {1, 0.5, 0.25}, "noise levels");
   return c;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ds::Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace

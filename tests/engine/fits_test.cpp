@@ -19,18 +19,9 @@ using ds::test::TempDir;
 
 namespace {
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+using ds::test::error_of;
 
-// The message of the ds::Error thrown by f, or "" if none is thrown.
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const ds::Error& e) {
-    return e.what();
-  }
-  return "";
-}
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 // A minimal FITS writer for one 2-D int16 image with BSCALE/BZERO, following
 // the FITS standard (80-character cards, 2880-byte blocks, big-endian data).

@@ -14,6 +14,8 @@
 
 namespace {
 
+using ds::test::error_of;
+
 using ds::test::TempDir;
 
 // A float image of ny x nx filled with v, with a north-up TAN WCS unless wcs is false.
@@ -28,15 +30,6 @@ void write_image(const std::string& path, long ny, long nx, float v, bool wcs = 
     w.write_key("CD2_1", 0.0), w.write_key("CD2_2", 0.065 / 3600);
   }
   w.commit();
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ds::Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace

@@ -29,7 +29,7 @@ std::vector<std::string> split_list(const std::string& s, char sep = ',') {
 void declare(Config& cfg) {
   const lens::ClusterOptions d;
   cfg.add_string("image", "", "science image(s), comma separated (one per filter)");
-  cfg.add_string("weight", "", "inverse-variance map(s), one per image, same order");
+  cfg.add_string("weight", "", "inverse-variance map(s), one per image, same order ('' = X_wht.fits beside X_drz.fits)");
   cfg.add_string("mask", "", "bad-pixel mask(s), non-zero = bad (any number)");
   cfg.add_string("catalogue", "", "SExtractor catalogue of the field ('' = run SExtractor)");
   cfg.add_string("name", "", "field name for the outputs ('' = from the first image)");
@@ -149,7 +149,13 @@ int run(int argc, char** argv) {
     f.name = cfg.get_string("name");
     if (f.images.empty()) throw Error::usage("cluster: --image IMG (or --fields LIST) is required");
     if (f.weights.empty())
-      throw Error(f.images[0] + ": no weight map given (--weight, one inverse-variance map per image)");
+      for (const auto& im : f.images) {
+        const std::string w = lens::conventional_weight_map(im);
+        if (w.empty())
+          throw Error(im + ": no weight map given (--weight, one inverse-variance map per image) and no *_wht.fits "
+                           "beside it");
+        f.weights.push_back(w);
+      }
     fields.push_back(f);
   }
   std::unique_ptr<lens::CnnEstimator> cnn;

@@ -57,6 +57,21 @@ TEST_CASE("cluster field list: key=value lines, paths from the list's folder, er
   auto msg = error_of([&] { ds::lens::read_field_list(d / "bad.txt"); });
   CHECK(msg.find("bad.txt:2") != std::string::npos);
   CHECK(msg.find("'wieght'") != std::string::npos);
+  // Without weight=, the MosaicDrizzle names pair X_drz.fits with X_wht.fits.
+  std::ofstream(d / "c_drz.fits") << "x";
+  std::ofstream(d / "c_wht.fits") << "x";
+  {
+    std::ofstream f(d / "conv.txt");
+    f << "image=c_drz.fits\n";
+  }
+  auto conv = ds::lens::read_field_list(d / "conv.txt");
+  CHECK(conv[0].weights == std::vector<std::string>{d / "c_wht.fits"});
+  {
+    std::ofstream f(d / "noweight.txt");
+    f << "image=e_drz.fits\n";
+  }
+  CHECK(error_of([&] { ds::lens::read_field_list(d / "noweight.txt"); }).find("noweight.txt:1: no weight=") !=
+        std::string::npos);
 }
 
 TEST_CASE("cluster inputs: total image of the filters; a missing weight, a size mismatch or no WCS is a clear error") {
@@ -211,7 +226,7 @@ TEST_CASE("cluster command: a missing weight map or a catalogue without MAG_AUTO
   write_image(d / "wht.fits", 64, 64, 1e5f, false);
   auto r = ds::test::run_cli("cluster --image " + d / "sci.fits" + " --out " + d / "out" + " --estimators rrg");
   CHECK(r.exit_code == 1);
-  CHECK(r.err.find("sci.fits: no weight map") != std::string::npos);
+  CHECK(r.err.find("sci.fits: no weight map given") != std::string::npos);
   {
     ds::fits::FitsWriter w(d / "cat.fits");
     w.write_table({ds::fits::TableColumn::doubles("X_IMAGE", {30}), ds::fits::TableColumn::doubles("Y_IMAGE", {30}),

@@ -70,11 +70,29 @@ std::vector<FieldInputs> read_field_list(const std::string& path) {
     }
     if (!any) continue;
     require(!f.images.empty(), where + ": no image= given");
-    require(!f.weights.empty(), where + ": no weight= given (one inverse-variance map per image)");
+    if (f.weights.empty())
+      for (const auto& im : f.images) {
+        const std::string w = conventional_weight_map(im);
+        require(!w.empty(), where + ": no weight= given and no " + std::filesystem::path(im).filename().string() +
+                                " weight map by the _drz/_wht naming (one inverse-variance map per image)");
+        f.weights.push_back(w);
+      }
     fields.push_back(f);
   }
   require(!fields.empty(), path + ": no fields listed");
   return fields;
+}
+
+std::string conventional_weight_map(const std::string& image) {
+  for (const char* tag : {"_drz", "_sci"})
+    for (const char* ext : {".fits", ".fits.gz", ".fit"}) {
+      const std::string suffix = std::string(tag) + ext;
+      if (image.size() > suffix.size() && image.compare(image.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        const std::string w = image.substr(0, image.size() - suffix.size()) + "_wht" + ext;
+        if (std::filesystem::exists(w)) return w;
+      }
+    }
+  return "";
 }
 
 ImageF read_first_image(const std::string& path, int* hdu) {

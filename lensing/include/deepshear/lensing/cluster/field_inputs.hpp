@@ -26,7 +26,8 @@ struct FieldInputs {
 // A list of fields, one per line of whitespace-separated key=value tokens:
 //   name=a383 image=f606w_drz.fits,f814w_drz.fits weight=f606w_wht.fits,f814w_wht.fits
 //   mask=bad.fits catalog=a383_sex.fits truth=mock_truth.fits
-// (image and weight required; '#' starts a comment). Relative paths are taken
+// (image required; weight too, unless every image has a conventional
+// *_wht.fits beside it; '#' starts a comment). Relative paths are taken
 // from the list file's folder. Errors name the file, line and key.
 std::vector<FieldInputs> read_field_list(const std::string& path);
 
@@ -38,6 +39,11 @@ struct LoadedField {
   long nx() const { return total.image.nx(); }
   long ny() const { return total.image.ny(); }
 };
+
+// The weight map of a science image by the MosaicDrizzle naming convention:
+// X_drz.fits or X_sci.fits -> X_wht.fits (also .fits.gz, .fit), when that
+// file exists; "" otherwise.
+std::string conventional_weight_map(const std::string& image);
 
 // Reads and checks every file of a field: equal sizes, one weight per image,
 // a TAN WCS in the first image's header. Errors name the file and the problem.

@@ -284,12 +284,13 @@ ClusterSummary run_cluster_field(const FieldInputs& in, const ClusterOptions& op
   double global_bg = 0;
   {
     ImageF sub(field.ny(), field.nx());
-    for (long k = 0; k < sub.size(); ++k) sub.data()[k] = field.total.image.data()[k] - (bmap ? bmap->data()[k] : 0.0f);
+    // As in sec. 2.1.4: patches of the image minus SExtractor's background, off its segmentation.
+    for (long k = 0; k < sub.size(); ++k)
+      sub.data()[k] = field.total.image.data()[k] - (bkg.size() ? bkg.data()[k] : 0.0f);
     try {
       auto pc = img::background_covariance(sub.view(), mask.view(), opt.noise_step);
       auto kernel = img::kernel_from_covariance(pc.sigma);
       S.noise_rms = kernel.rms(), S.noise_patches = pc.patches;
-      global_bg = pc.mean;
       const std::string kpath = base + "_noise_kernel.txt";
       kernel.save_text(kpath, "background noise kernel of " + S.field + " from " + std::to_string(pc.patches) +
                                   " 7x7 patches (sec. 2.1.4); RMS " + json_number(S.noise_rms));
@@ -307,6 +308,17 @@ ClusterSummary run_cluster_field(const FieldInputs& in, const ClusterOptions& op
                  " x the model's training noise " + json_number(S.model_noise_rms, 4) +
                  "; the CNN is trained for one noise level (see --model-noise-kernel, --noise-tolerance)");
       }
+    }
+  }
+  // The field's background level: the median of its source-free pixels (every 3rd).
+  {
+    std::vector<float> v;
+    for (long k = 0; k < field.total.image.size(); k += 3)
+      if (!mask.data()[k]) v.push_back(field.total.image.data()[k]);
+    if (!v.empty()) {
+      auto mid = v.begin() + std::ptrdiff_t(v.size() / 2);
+      std::nth_element(v.begin(), mid, v.end());
+      global_bg = *mid;
     }
   }
   std::vector<double> source_bg(N, 0.0);

@@ -42,7 +42,7 @@ struct ClusterOptions {
   long noise_step = 3;
   // The background subtracted from the stamps: "masked" = the median of the
   // source-free pixels (segmentation grown by mask_grow) in a box of
-  // background_box px around each source; "global" = their mean over the
+  // background_box px around each source; "global" = their median over the
   // field; "sextractor" = SExtractor's BACKGROUND map; "none" = 0. The
   // estimators are sensitive to offsets of 1e-4 (evaluate's background test).
   std::string background = "masked";

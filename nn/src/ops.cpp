@@ -37,7 +37,8 @@ void im2col(const T* x, long n, long h, long w, long c, long k, long stride, T* 
         T* dst = cols + ((b * ho + oy) * wo + ox) * k * kc;
         for (long ky = 0; ky < k; ++ky) {
           const T* src = x + ((b * h + oy * stride + ky) * w + ox * stride) * c;
-          std::memcpy(dst + ky * kc, src, sizeof(T) * std::size_t(kc));
+          // A plain loop: rows are short (k floats for one channel), a memcpy call would cost more.
+          for (long j = 0; j < kc; ++j) dst[ky * kc + j] = src[j];
         }
       }
 }

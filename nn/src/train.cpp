@@ -17,6 +17,7 @@
 #include "deepshear/nn/blob_file.hpp"
 #include "deepshear/nn/inference.hpp"
 #include "deepshear/nn/ops.hpp"
+#include "train_pass.hpp"
 
 namespace ds::nn {
 
@@ -48,36 +49,52 @@ std::vector<long> Trainer::permutation(long epoch, long size) const {
   return p;
 }
 
-// Splits the batch into shards of kShard, runs forward/backward of each on its
-// own tape (in parallel), then sums the shard gradients in shard order into
-// net_.grads(). Returns the batch mean loss.
+// Splits the batch into shards of kShard, runs forward/backward of each (on
+// its thread's TrainPass, or on its own tape for networks TrainPass does not
+// cover) in parallel, then sums the shard gradients in shard order into net_.grads().
+// Returns the batch mean loss.
 double Trainer::batch_loss_and_grads(const float* x, const float* y, long n, bool training) {
   const long shards = (n + kShard - 1) / kShard;
   const long in = net_.arch().input_size(), outs = net_.arch().outputs();
   const long targets = opt_.loss == "gaussian_nll" ? outs / 2 : outs;
+  const bool pass_path = training && TrainPass::applicable(net_);
   if (long(shard_grads_.size()) < shards) shard_grads_.resize(std::size_t(shards));
-  if (long(shard_tapes_.size()) < shards) shard_tapes_.resize(std::size_t(shards));
+  if (pass_path) {
+    // One pass (its buffers) per thread, reused for each shard the thread runs.
+    while (long(shard_passes_.size()) < std::max(1, ds::threads()))
+      shard_passes_.push_back(std::make_shared<TrainPass>());
+  } else if (long(shard_tapes_.size()) < shards) {
+    shard_tapes_.resize(std::size_t(shards));
+  }
   std::vector<double> losses(static_cast<std::size_t>(shards));
-  parallel_for(shards, [&](long s, int) {
+  parallel_for(shards, [&](long s, int thread) {
     const long first = s * kShard, m = std::min(kShard, n - first);
     auto& g = shard_grads_[std::size_t(s)];
+    Network::Pass pass;
+    pass.training = training;
+    pass.seed = opt_.seed;
+    pass.step = std::uint64_t(step_);
+    pass.first_item = first;
+    const float scale = float(double(m) / double(n));
+    if (pass_path) {  // overwrites every gradient: nothing to zero
+      if (long(g.size()) != net_.num_params()) g.resize(std::size_t(net_.num_params()));
+      TrainPass& tp = *shard_passes_[std::size_t(thread)];
+      losses[std::size_t(s)] =
+          tp.run(net_, x + first * in, y + first * targets, m, pass, opt_.loss == "gaussian_nll", scale, g.data());
+      return;
+    }
     if (training) {
       if (long(g.size()) != net_.num_params()) g.resize(std::size_t(net_.num_params()));
       else std::memset(g.data(), 0, g.size() * sizeof(float));
     }
     Tape& tape = shard_tapes_[std::size_t(s)];
     tape.reset();
-    Network::Pass pass;
-    pass.training = training;
-    pass.seed = opt_.seed;
-    pass.step = std::uint64_t(step_);
-    pass.first_item = first;
     pass.grads = training ? g.data() : nullptr;
     auto out = net_.forward(tape, x + first * in, m, pass);
     auto t = tape.input(y + first * targets, {m, targets});
     auto loss = opt_.loss == "mse" ? tape.mse(out, t) : tape.gaussian_nll(out, t);
     losses[std::size_t(s)] = tape.loss(loss);
-    if (training) tape.backward(loss, float(double(m) / double(n)));
+    if (training) tape.backward(loss, scale);
   });
   double total = 0;
   for (long s = 0; s < shards; ++s) total += losses[std::size_t(s)] * double(std::min(kShard, n - s * kShard));

@@ -9,10 +9,15 @@
 // kShard samples whose gradients are summed in shard order. Results are thus
 // identical on 1 or N threads, and a checkpoint (weights, optimiser state,
 // schedule, best weights, step/epoch/position counters) resumes exactly.
+//
+// A shard's forward and backward run on a tape-free pass (nn/src/train_pass.hpp)
+// for networks of convolutions followed by affine layers, on a tape otherwise;
+// both give the same gradients up to float rounding (tests/nn/test_train_pass.cpp).
 #pragma once
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,6 +25,8 @@
 #include "deepshear/nn/optim.hpp"
 
 namespace ds::nn {
+
+class TrainPass;  // the tape-free shard pass (internal, nn/src/train_pass.hpp)
 
 struct DataSource {
   long size = 0;
@@ -97,6 +104,9 @@ class Trainer {
   std::vector<EpochRecord> history_;
   std::vector<AlignedBuffer<float>> shard_grads_;
   std::vector<Tape> shard_tapes_;  // reused step after step
+  // Networks that TrainPass covers run their shards on these (one per
+  // thread) instead of tapes.
+  std::vector<std::shared_ptr<TrainPass>> shard_passes_;
 };
 
 }  // namespace ds::nn

@@ -70,7 +70,7 @@ void draw_impl(const Profile& p0, ImageView<T> out, const DrawOptions& o) {
   S->klattice(L, sc.big.data());
 
   const long nxc = n / 2 + 1;
-  sc.half.resize(std::size_t(n * nxc));
+  if (sc.half.size() != std::size_t(n * nxc)) sc.half.resize(std::size_t(n * nxc));  // (resize zero-fills)
   std::complex<double>* H = sc.half.data();
   const cdouble* B = sc.big.data();
   const long half = nk / 2;
@@ -78,12 +78,36 @@ void draw_impl(const Profile& p0, ImageView<T> out, const DrawOptions& o) {
   // two ends of each axis get half weight, so the fold is exactly symmetric
   // (the stamp symmetries then hold to rounding) and the result is Hermitian.
   for (long i = 0; i < n * nxc; ++i) H[i] = 0;
-  // Target column of every mx (or -1 when it folds onto the redundant half).
-  thread_local std::vector<long> col;
-  col.resize(std::size_t(2 * half + 1));
-  for (long mx = -half; mx <= half; ++mx) {
-    const long tx = pos_mod(mx, n);
-    col[std::size_t(mx + half)] = tx > n / 2 ? -1 : tx;
+  // The columns mx = -half..half that land on the stored half (tx = mx mod n
+  // <= n/2), as runs contiguous in both the source column |mx| and tx with one
+  // weight, in increasing mx (so the sums accumulate in the same order as a
+  // plain loop over mx); per row the fold is then a few branch-free loops.
+  struct Run {
+    long tx0, m0, len;
+    bool neg;  // mx < 0: source column -mx of row -my, conjugated; m runs downwards
+    double wx;
+  };
+  thread_local std::vector<Run> runs;
+  thread_local long runs_n = -1, runs_nk = -1;
+  if (runs_n != n || runs_nk != nk) {
+    runs.clear();
+    for (long mx = -half; mx <= half; ++mx) {
+      const long tx = pos_mod(mx, n);
+      if (tx > n / 2) continue;
+      const bool neg = mx < 0;
+      const long m = neg ? -mx : mx;
+      const double wx = (mx == -half || mx == half) ? 0.5 : 1.0;
+      if (!runs.empty()) {
+        Run& r = runs.back();
+        if (r.neg == neg && r.wx == wx && r.tx0 + r.len == tx && (neg ? r.m0 - r.len : r.m0 + r.len) == m) {
+          ++r.len;
+          continue;
+        }
+      }
+      runs.push_back({tx, m, 1, neg, wx});
+    }
+    runs_n = n;
+    runs_nk = nk;
   }
   double* Hd = reinterpret_cast<double*>(H);
   for (long my = -half; my <= half; ++my) {
@@ -92,20 +116,25 @@ void draw_impl(const Profile& p0, ImageView<T> out, const DrawOptions& o) {
     double* hrow = Hd + 2 * ty * nxc;
     const double* pos = reinterpret_cast<const double*>(B + (my + half) * L.nx);   // mx >= 0
     const double* neg = reinterpret_cast<const double*>(B + (-my + half) * L.nx);  // conj for mx < 0
-    for (long mx = -half; mx <= half; ++mx) {
-      const long tx = col[std::size_t(mx + half)];
-      if (tx < 0) continue;
-      const double w = (mx == -half || mx == half) ? 0.5 * wy : wy;
-      if (mx >= 0) {
-        hrow[2 * tx] += w * pos[2 * mx];
-        hrow[2 * tx + 1] += w * pos[2 * mx + 1];
+    for (const Run& r : runs) {
+      const double w = r.wx == 1.0 ? wy : r.wx * wy;
+      double* h = hrow + 2 * r.tx0;
+      if (r.neg) {
+        const double* src = neg + 2 * r.m0;
+        for (long t = 0; t < r.len; ++t) {
+          h[2 * t] += w * src[-2 * t];
+          h[2 * t + 1] -= w * src[-2 * t + 1];
+        }
       } else {
-        hrow[2 * tx] += w * neg[-2 * mx];
-        hrow[2 * tx + 1] -= w * neg[-2 * mx + 1];
+        const double* src = pos + 2 * r.m0;
+        for (long t = 0; t < r.len; ++t) {
+          h[2 * t] += w * src[2 * t];
+          h[2 * t + 1] += w * src[2 * t + 1];
+        }
       }
     }
   }
-  sc.real.resize(std::size_t(n * n));
+  if (sc.real.size() != std::size_t(n * n)) sc.real.resize(std::size_t(n * n));
   Fft2dD::get(n, n).inverse(H, sc.real.data());
   const double norm = 1.0 / double(n * n);
   for (long y = 0; y < out.ny(); ++y) {

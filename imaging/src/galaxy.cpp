@@ -200,6 +200,16 @@ class LatticeCached final : public Profile {
   double xvalue(double x, double y) const override { return p_->xvalue(x, y); }
   std::string describe() const override { return p_->describe(); }
   void klattice(const KLattice& L, cdouble* out) const override {
+    const std::vector<cdouble>& v = values(L);
+    std::copy(v.begin(), v.end(), out);
+  }
+  // In a convolution: multiplies by the cached values without copying them.
+  void klattice_multiply(const KLattice& L, cdouble* inout) const override {
+    multiply_lattice(inout, values(L).data(), L.nx * L.ny);
+  }
+
+ private:
+  const std::vector<cdouble>& values(const KLattice& L) const {
     struct Slot {
       KLattice L;
       std::vector<cdouble> v;
@@ -213,10 +223,8 @@ class LatticeCached final : public Profile {
       p_->klattice(L, s.v.data());
       s.L = L;
     }
-    std::copy(s.v.begin(), s.v.end(), out);
+    return s.v;
   }
-
- private:
   ProfilePtr p_;
   std::uint64_t key_;
 };

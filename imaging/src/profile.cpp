@@ -1,4 +1,10 @@
 // Analytic profiles, composition, transforms (see profile.hpp).
+// GCC 12 reports false -W(maybe-)uninitialized warnings inside its AVX-512
+// intrinsics (avx512fintrin.h: `__Y = __Y` placeholders), as in noise.cpp.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 #include "deepshear/imaging/profile.hpp"
 
 #include <algorithm>
@@ -6,8 +12,12 @@
 #include <cstdint>
 #include <cstring>
 #include <deque>
+#if defined(__AVX__) || defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 #include <limits>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <sstream>
 
@@ -63,20 +73,186 @@ double bessel_j0(double x) {
 
 // ln x for finite x > 0 to ~1e-12: exponent bits plus 2 atanh((m-1)/(m+1))
 // for the mantissa m in [sqrt(1/2), sqrt(2)) (series to z^13, |z| <= 0.172).
+// Integer operations and no branch, so loops over it vectorise: m > sqrt 2 is
+// compared on the bits (positive doubles order as integers), m / 2 is one off
+// the exponent field, and the exponent becomes a double through 2^52 + e.
 inline double fast_ln(double x) {
   std::uint64_t bits;
   std::memcpy(&bits, &x, 8);
-  long e = long((bits >> 52) & 0x7ff) - 1023;
-  bits = (bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL;  // mantissa in [1, 2)
-  double m;
-  std::memcpy(&m, &bits, 8);
-  if (m > 1.4142135623730951) {
-    m *= 0.5;
-    ++e;
-  }
+  std::uint64_t mb = (bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL;  // mantissa in [1, 2)
+  const std::uint64_t big = mb > 0x3ff6a09e667f3bcdULL ? 1 : 0;              // m > 1.4142135623730951
+  mb -= big << 52;                                                            // m / 2
+  const std::uint64_t eb = 0x4330000000000000ULL | (((bits >> 52) & 0x7ff) + big);
+  double m, ed;
+  std::memcpy(&m, &mb, 8);
+  std::memcpy(&ed, &eb, 8);
+  const double e = (ed - 4503599627370496.0) - 1023;  // exact
   const double z = (m - 1) / (m + 1), z2 = z * z;
   const double p = 1 + z2 * (1.0 / 3 + z2 * (1.0 / 5 + z2 * (1.0 / 7 + z2 * (1.0 / 9 + z2 * (1.0 / 11 + z2 * (1.0 / 13))))));
-  return double(e) * 0.6931471805599453 + 2 * z * p;
+  return e * 0.6931471805599453 + 2 * z * p;
+}
+
+// Row kernels over flat arrays. Their pointers are restrict parameters (GCC
+// ignores restrict on locals), so the loops vectorise.
+// k2[i] = |k0 + i a|^2.
+// (A 32-bit index: int -> double converts in vectors on AVX2 too, int64 only with AVX-512.)
+void row_k2(double* __restrict k2, double k0x, double k0y, double ax, double ay, long n) {
+  const int m = int(n);
+  for (int i = 0; i < m; ++i) {
+    const double kx = k0x + double(i) * ax, ky = k0y + double(i) * ay;
+    k2[i] = kx * kx + ky * ky;
+  }
+}
+// o = (v, 0) as complex.
+void row_real_to_complex(double* __restrict o, const double* __restrict v, long n) {
+  for (long i = 0; i < n; ++i) {
+    o[2 * i] = v[i];
+    o[2 * i + 1] = 0;
+  }
+}
+// o *= p with p = (rr + i ri)(cr + i ci), o interleaved complex (a row's phase factors).
+void row_phase(double* __restrict o, const double* __restrict cr, const double* __restrict ci, double rr, double ri,
+               long n) {
+  for (long i = 0; i < n; ++i) {
+    const double pr = rr * cr[i] - ri * ci[i], pi = rr * ci[i] + ri * cr[i];
+    const double a = o[2 * i], b = o[2 * i + 1];
+    o[2 * i] = a * pr - b * pi;
+    o[2 * i + 1] = a * pi + b * pr;
+  }
+}
+// o += v p with p = (rr + i ri)(cr + i ci), o and v interleaved complex.
+void row_phase_add(double* __restrict o, const double* __restrict v, const double* __restrict cr,
+                   const double* __restrict ci, double rr, double ri, long n) {
+  for (long i = 0; i < n; ++i) {
+    const double pr = rr * cr[i] - ri * ci[i], pi = rr * ci[i] + ri * cr[i];
+    const double a = v[2 * i], b = v[2 * i + 1];
+    o[2 * i] += a * pr - b * pi;
+    o[2 * i + 1] += a * pi + b * pr;
+  }
+}
+// o = o (pr + i pi) s.
+void row_cmul_scaled(double* __restrict o, const double* __restrict pr, const double* __restrict pi, double s,
+                     long n) {
+  for (long i = 0; i < n; ++i) {
+    const double a = o[2 * i], b = o[2 * i + 1];
+    o[2 * i] = (a * pr[i] - b * pi[i]) * s;
+    o[2 * i + 1] = (a * pi[i] + b * pr[i]) * s;
+  }
+}
+// o += v (pr + i pi) s, o and v interleaved complex.
+void row_cmul_scaled_add(double* __restrict o, const double* __restrict v, const double* __restrict pr,
+                         const double* __restrict pi, double s, long n) {
+  for (long i = 0; i < n; ++i) {
+    const double a = v[2 * i], b = v[2 * i + 1];
+    o[2 * i] += (a * pr[i] - b * pi[i]) * s;
+    o[2 * i + 1] += (a * pi[i] + b * pr[i]) * s;
+  }
+}
+// The knot sum of one lattice row: a[ix] = sum_j (rr_j + i ri_j)(cr[j][ix] + i ci[j][ix]),
+// cr/ci rows of stride nxp, a multiple of 8 (zero-padded). A few
+// vectors of columns at a time with the accumulators in registers (GCC vector
+// extensions of the target's width; GCC's loop vectoriser picks the knot loop).
+#if defined(__AVX512F__)
+constexpr long kVecD = 8;  // doubles per vector register
+#elif defined(__AVX__)
+constexpr long kVecD = 4;
+#else
+constexpr long kVecD = 2;
+#endif
+typedef double vecd __attribute__((vector_size(kVecD * sizeof(double))));
+inline vecd loadv(const double* p) {
+  vecd v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+// With bre/bim (not null), also the sum with the conjugate row factors, (rr - i ri):
+// the same four partial sums combined with the other signs.
+void row_knots(double* __restrict are, double* __restrict aim, double* __restrict bre, double* __restrict bim,
+               const double* __restrict cr, const double* __restrict ci, const double* __restrict rr,
+               const double* __restrict ri, long nkn, long nxp) {
+  long x0 = 0;
+  // Two vectors of columns per pass, the products r c, q d, r d, q c summed in
+  // separate accumulators (one fused multiply-add each; combined at the end,
+  // a rounding-level reordering): eight independent chains hide the latency.
+  for (; x0 + 2 * kVecD <= nxp; x0 += 2 * kVecD) {
+    vecd a1 = {}, a2 = {}, a3 = {}, a4 = {}, b1 = {}, b2 = {}, b3 = {}, b4 = {};
+    for (long j = 0; j < nkn; ++j) {
+      const double* cj = cr + j * nxp + x0;
+      const double* dj = ci + j * nxp + x0;
+      const vecd c = loadv(cj), d = loadv(dj), e = loadv(cj + kVecD), g = loadv(dj + kVecD);
+      const double r = rr[j], q = ri[j];
+      a1 += r * c;
+      a2 += q * d;
+      a3 += r * d;
+      a4 += q * c;
+      b1 += r * e;
+      b2 += q * g;
+      b3 += r * g;
+      b4 += q * e;
+    }
+    const vecd ar = a1 - a2, ai = a3 + a4, br = b1 - b2, bi = b3 + b4;
+    std::memcpy(are + x0, &ar, sizeof ar);
+    std::memcpy(aim + x0, &ai, sizeof ai);
+    std::memcpy(are + x0 + kVecD, &br, sizeof br);
+    std::memcpy(aim + x0 + kVecD, &bi, sizeof bi);
+    if (bre) {
+      const vecd cr2 = a1 + a2, ci2 = a3 - a4, dr2 = b1 + b2, di2 = b3 - b4;
+      std::memcpy(bre + x0, &cr2, sizeof cr2);
+      std::memcpy(bim + x0, &ci2, sizeof ci2);
+      std::memcpy(bre + x0 + kVecD, &dr2, sizeof dr2);
+      std::memcpy(bim + x0 + kVecD, &di2, sizeof di2);
+    }
+  }
+  for (; x0 < nxp; x0 += kVecD) {
+    vecd a1 = {}, a2 = {}, a3 = {}, a4 = {};
+    for (long j = 0; j < nkn; ++j) {
+      const vecd c = loadv(cr + j * nxp + x0), d = loadv(ci + j * nxp + x0);
+      const double r = rr[j], q = ri[j];
+      a1 += r * c;
+      a2 += q * d;
+      a3 += r * d;
+      a4 += q * c;
+    }
+    const vecd ar = a1 - a2, ai = a3 + a4;
+    std::memcpy(are + x0, &ar, sizeof ar);
+    std::memcpy(aim + x0, &ai, sizeof ai);
+    if (bre) {
+      const vecd cr2 = a1 + a2, ci2 = a3 - a4;
+      std::memcpy(bre + x0, &cr2, sizeof cr2);
+      std::memcpy(bim + x0, &ci2, sizeof ci2);
+    }
+  }
+}
+
+// Exponential: v = f / (1 + k2 r0^2)^(3/2). std::sqrt keeps an errno path that
+// stops GCC vectorising the loop, so the vector code is written out.
+void row_exponential(const double* __restrict k2, double* __restrict v, double r0, double f, long n) {
+  long i = 0;
+#if defined(__AVX512F__)
+  // t^(-3/2) = y^3 with y = 1/sqrt(t): the 14-bit estimate and two Newton steps
+  // (relative error ~1e-16, a rounding-level difference from f / (t sqrt t));
+  // division and square root are the slow units.
+  const __m512d one = _mm512_set1_pd(1.0), rr = _mm512_set1_pd(r0), ff = _mm512_set1_pd(f);
+  const __m512d half = _mm512_set1_pd(0.5), three_halves = _mm512_set1_pd(1.5);
+  for (; i + 8 <= n; i += 8) {
+    const __m512d t = _mm512_add_pd(one, _mm512_mul_pd(_mm512_mul_pd(_mm512_loadu_pd(k2 + i), rr), rr));
+    const __m512d ht = _mm512_mul_pd(half, t);
+    __m512d y = _mm512_rsqrt14_pd(t);
+    y = _mm512_mul_pd(y, _mm512_fnmadd_pd(ht, _mm512_mul_pd(y, y), three_halves));
+    y = _mm512_mul_pd(y, _mm512_fnmadd_pd(ht, _mm512_mul_pd(y, y), three_halves));
+    _mm512_storeu_pd(v + i, _mm512_mul_pd(_mm512_mul_pd(ff, y), _mm512_mul_pd(y, y)));
+  }
+#elif defined(__AVX__)
+  const __m256d one = _mm256_set1_pd(1.0), rr = _mm256_set1_pd(r0), ff = _mm256_set1_pd(f);
+  for (; i + 4 <= n; i += 4) {
+    const __m256d t = _mm256_add_pd(one, _mm256_mul_pd(_mm256_mul_pd(_mm256_loadu_pd(k2 + i), rr), rr));
+    _mm256_storeu_pd(v + i, _mm256_div_pd(ff, _mm256_mul_pd(t, _mm256_sqrt_pd(t))));
+  }
+#endif
+  for (; i < n; ++i) {
+    const double t = 1 + k2[i] * r0 * r0;
+    v[i] = f / (t * std::sqrt(t));
+  }
 }
 
 // Complex product without the C99 NaN/inf recovery path (the values here are finite).
@@ -131,6 +307,19 @@ class Radial : public Profile {
       }
     }
   }
+  // The same lattice, a row at a time through P::values_k2(k2, v, n) (v[i] =
+  // F(k2[i]), a loop the compiler vectorises), then written as (v, 0).
+  template <class P>
+  static void lattice_rows(const P& p, const KLattice& L, cdouble* out) {
+    thread_local std::vector<double> k2, v;
+    k2.resize(std::size_t(L.nx));
+    v.resize(std::size_t(L.nx));
+    for (long iy = 0; iy < L.ny; ++iy) {
+      row_k2(k2.data(), L.k0x + iy * L.bx, L.k0y + iy * L.by, L.ax, L.ay, L.nx);
+      p.values_k2(k2.data(), v.data(), L.nx);
+      row_real_to_complex(reinterpret_cast<double*>(out + iy * L.nx), v.data(), L.nx);
+    }
+  }
 };
 
 // ---------------------------------------------------------------- Gaussian
@@ -143,31 +332,66 @@ class Gaussian final : public Radial {
   double kvalue_k2(double k2) const override { return f_ * std::exp(-0.5 * k2 * s_ * s_); }
   // Along a lattice row exp(q(ix)) with q quadratic: successive ratios obey
   // r(ix+1) = r(ix) exp(-s^2 |a|^2), so one exp per 16 points (restarted exactly).
+  // The recurrence runs on kVecD rows at once (one row per vector lane, the same
+  // products as row by row, so the same values); the stores go back row by row.
   void klattice(const KLattice& L, cdouble* out) const override {
     const double s2 = s_ * s_, aa = L.ax * L.ax + L.ay * L.ay;
     const double c = std::exp(-s2 * aa);
-    for (long iy = 0; iy < L.ny; ++iy) {
+    // Start of the block at ix0 of row iy: v, r; false when it needs the direct path.
+    auto start = [&](long iy, long ix0, double& v, double& r) {
+      const double rx = L.k0x + iy * L.bx, ry = L.k0y + iy * L.by;
+      const double kx = rx + ix0 * L.ax, ky = ry + ix0 * L.ay;
+      v = f_ * std::exp(-0.5 * s2 * (kx * kx + ky * ky));
+      r = std::exp(-0.5 * s2 * (2 * (kx * L.ax + ky * L.ay) + aa));
+      return !(v == 0 || !std::isfinite(r));
+    };
+    auto block = [&](long iy, long ix0, long ix1) {
       const double rx = L.k0x + iy * L.bx, ry = L.k0y + iy * L.by;
       cdouble* o = out + iy * L.nx;
+      double v, r;
+      if (!start(iy, ix0, v, r)) {
+        for (long ix = ix0; ix < ix1; ++ix) {
+          double px = rx + ix * L.ax, py = ry + ix * L.ay;
+          o[ix] = f_ * std::exp(-0.5 * s2 * (px * px + py * py));
+        }
+        return;
+      }
+      for (long ix = ix0; ix < ix1; ++ix) {
+        o[ix] = v;
+        v *= r;
+        r *= c;
+      }
+    };
+    long iy0 = 0;
+    for (; iy0 + kVecD <= L.ny; iy0 += kVecD) {
       for (long ix0 = 0; ix0 < L.nx; ix0 += 16) {
         const long ix1 = std::min(L.nx, ix0 + 16);
-        const double kx = rx + ix0 * L.ax, ky = ry + ix0 * L.ay;
-        double v = f_ * std::exp(-0.5 * s2 * (kx * kx + ky * ky));
-        double r = std::exp(-0.5 * s2 * (2 * (kx * L.ax + ky * L.ay) + aa));
-        if (v == 0 || !std::isfinite(r)) {
-          for (long ix = ix0; ix < ix1; ++ix) {
-            double px = rx + ix * L.ax, py = ry + ix * L.ay;
-            o[ix] = f_ * std::exp(-0.5 * s2 * (px * px + py * py));
-          }
+        vecd V, R;
+        bool ok = true;
+        for (long l = 0; l < kVecD; ++l) {
+          double v, r;
+          ok = start(iy0 + l, ix0, v, r) && ok;
+          V[l] = v;
+          R[l] = r;
+        }
+        if (!ok) {
+          for (long l = 0; l < kVecD; ++l) block(iy0 + l, ix0, ix1);
           continue;
         }
+        const vecd C = vecd{} + c;
+        double* o = reinterpret_cast<double*>(out + iy0 * L.nx);
         for (long ix = ix0; ix < ix1; ++ix) {
-          o[ix] = v;
-          v *= r;
-          r *= c;
+          for (long l = 0; l < kVecD; ++l) {
+            o[2 * (l * L.nx + ix)] = V[l];
+            o[2 * (l * L.nx + ix) + 1] = 0;
+          }
+          V *= R;
+          R *= C;
         }
       }
     }
+    for (long iy = iy0; iy < L.ny; ++iy)
+      for (long ix0 = 0; ix0 < L.nx; ix0 += 16) block(iy, ix0, std::min(L.nx, ix0 + 16));
   }
   double maxk() const override { return std::sqrt(-2 * std::log(GsParams::maxk_threshold)) / s_; }
   double stepk() const override {
@@ -187,7 +411,8 @@ class Gaussian final : public Radial {
 // ---------------------------------------------------------------- Exponential
 class Exponential final : public Radial {
  public:
-  void klattice(const KLattice& L, cdouble* out) const override { lattice_of(*this, L, out); }
+  void klattice(const KLattice& L, cdouble* out) const override { lattice_rows(*this, L, out); }
+  void values_k2(const double* k2, double* v, long n) const { row_exponential(k2, v, r0_, f_, n); }
   Exponential(double r0, double flux) : r0_(r0), f_(flux) {
     DS_REQUIRE(r0 > 0 && std::isfinite(r0), "exponential: scale radius " + fmt(r0) + " must be > 0");
   }
@@ -200,14 +425,16 @@ class Exponential final : public Radial {
     return std::sqrt(std::pow(GsParams::maxk_threshold, -2.0 / 3.0) - 1) / r0_;
   }
   double stepk() const override {
-    // (1 + R) exp(-R) = folding_threshold, by Newton from R = 5.
-    double R = 5;
-    for (int i = 0; i < 50; ++i) {
-      double f = (1 + R) * std::exp(-R) - GsParams::folding_threshold;
-      double df = -R * std::exp(-R);
-      R -= f / df;
-    }
-    R = std::max(R, GsParams::stepk_minimum_hlr * 1.6783469900166605);
+    // (1 + R) exp(-R) = folding_threshold, by Newton from R = 5 (once: R does not depend on r0).
+    static const double R = [] {
+      double x = 5;
+      for (int i = 0; i < 50; ++i) {
+        double f = (1 + x) * std::exp(-x) - GsParams::folding_threshold;
+        double df = -x * std::exp(-x);
+        x -= f / df;
+      }
+      return std::max(x, GsParams::stepk_minimum_hlr * 1.6783469900166605);
+    }();
     return kPi / (R * r0_);
   }
   bool has_xvalue() const override { return true; }
@@ -221,6 +448,17 @@ class Exponential final : public Radial {
 };
 
 // ---------------------------------------------------------------- Sersic
+// lk = ln(k) = 0.5 ln(k2 scale) and the table coordinate u = (lk - l0) inv
+// (garbage where k2 = 0; the caller does not use it there).
+void row_lnk(const double* __restrict k2, double scale, double l0, double inv, double* __restrict lk,
+             double* __restrict u, long n) {
+  for (long i = 0; i < n; ++i) {
+    const double l = 0.5 * fast_ln(k2[i] * scale);
+    lk[i] = l;
+    u[i] = (l - l0) * inv;
+  }
+}
+
 // The Hankel transform of a unit-flux, unit-hlr Sersic profile, tabulated on a
 // uniform grid in ln k and interpolated by Catmull-Rom cubics (4 points).
 // Below the table, F = 1 - k^2 <r^2>/4; above it, F is taken as 0 (the table
@@ -294,6 +532,96 @@ struct SersicTable {
     const double t = u - double(i);
     const double* c = coef.data() + 4 * i;
     return c[0] + t * (c[1] + t * (c[2] + t * c[3]));
+  }
+  // v[i] = f * value_k2(k2[i] * scale) for a row: the logarithms in one
+  // vectorised pass, then the table look-ups.
+  void values_k2(const double* __restrict k2, double scale, double f, double* __restrict v, long n) const {
+    thread_local std::vector<double> lkb, ub;
+    lkb.resize(std::size_t(n));
+    ub.resize(std::size_t(n));
+    const double* lkv = lkb.data();
+    const double* uv = ub.data();
+    row_lnk(k2, scale, lnk0, inv_dlnk, lkb.data(), ub.data(), n);
+    sersic_lookup(k2, scale, f, lkv, uv, v, n);
+  }
+  // The look-ups: below the table (u < 1) 1 - k^2 <r^2>/4 (exactly 1 at k = 0),
+  // inside the cubic of interval floor(u) (u < nF - 2), beyond it the tail. The
+  // first two as selects in vector code, the rare tail points after.
+  void sersic_lookup(const double* __restrict k2, double scale, double f, const double* __restrict lkv,
+                     const double* __restrict uv, double* __restrict v, long n) const {
+    const double hi = double(F.size()) - 2, r2m = r2mean;
+    const double* __restrict cf = coef.data();
+    long ntail = 0, i = 0;
+    // The same arithmetic as the scalar loop below, eight (AVX-512) or four
+    // (AVX2, coefficients gathered) points at a time: GCC does not vectorise
+    // that loop's selects itself.
+#if defined(__AVX512F__)
+    {
+      const __m512d one = _mm512_set1_pd(1.0), hv = _mm512_set1_pd(hi), sc = _mm512_set1_pd(scale);
+      const __m512d quarter = _mm512_set1_pd(0.25), rv = _mm512_set1_pd(r2m), fv = _mm512_set1_pd(f);
+      for (; i + 8 <= n; i += 8) {
+        const __m512d u = _mm512_loadu_pd(uv + i);
+        const __mmask8 lo = _mm512_cmp_pd_mask(u, one, _CMP_LT_OQ), tl = _mm512_cmp_pd_mask(u, hv, _CMP_GE_OQ);
+        const __m512d uc = _mm512_mask_blend_pd(__mmask8(lo | tl), u, one);
+        const __m256i j = _mm512_cvttpd_epi32(uc);
+        const __m512d t = _mm512_sub_pd(uc, _mm512_cvtepi32_pd(j));
+        // The four coefficients of each point are contiguous: eight 4-wide loads
+        // and a transpose (cheaper than four gathers).
+        alignas(32) int ji[8];
+        _mm256_store_si256(reinterpret_cast<__m256i*>(ji), j);
+        const __m512d z0 = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_loadu_pd(cf + 4 * ji[0])),
+                                              _mm256_loadu_pd(cf + 4 * ji[1]), 1);
+        const __m512d z1 = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_loadu_pd(cf + 4 * ji[2])),
+                                              _mm256_loadu_pd(cf + 4 * ji[3]), 1);
+        const __m512d z2 = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_loadu_pd(cf + 4 * ji[4])),
+                                              _mm256_loadu_pd(cf + 4 * ji[5]), 1);
+        const __m512d z3 = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_loadu_pd(cf + 4 * ji[6])),
+                                              _mm256_loadu_pd(cf + 4 * ji[7]), 1);
+        const __m512d t0 = _mm512_unpacklo_pd(z0, z1), t1 = _mm512_unpackhi_pd(z0, z1);  // a0 a2 c0 c2 a1 a3 c1 c3
+        const __m512d t2 = _mm512_unpacklo_pd(z2, z3), t3 = _mm512_unpackhi_pd(z2, z3);
+        const __m512i ia = _mm512_set_epi64(13, 9, 12, 8, 5, 1, 4, 0), ic = _mm512_set_epi64(15, 11, 14, 10, 7, 3, 6, 2);
+        const __m512d c0 = _mm512_permutex2var_pd(t0, ia, t2), c2 = _mm512_permutex2var_pd(t0, ic, t2);
+        const __m512d c1 = _mm512_permutex2var_pd(t1, ia, t3), c3 = _mm512_permutex2var_pd(t1, ic, t3);
+        const __m512d p = _mm512_fmadd_pd(t, _mm512_fmadd_pd(t, _mm512_fmadd_pd(t, c3, c2), c1), c0);
+        const __m512d q = _mm512_fnmadd_pd(_mm512_mul_pd(quarter, _mm512_mul_pd(_mm512_loadu_pd(k2 + i), sc)), rv, one);
+        _mm512_storeu_pd(v + i, _mm512_mul_pd(fv, _mm512_mask_blend_pd(lo, p, q)));
+        ntail += __builtin_popcount(unsigned(tl));
+      }
+    }
+#elif defined(__AVX2__) && defined(__FMA__)
+    {
+      const __m256d one = _mm256_set1_pd(1.0), hv = _mm256_set1_pd(hi), sc = _mm256_set1_pd(scale);
+      const __m256d quarter = _mm256_set1_pd(0.25), rv = _mm256_set1_pd(r2m), fv = _mm256_set1_pd(f);
+      for (; i + 4 <= n; i += 4) {
+        const __m256d u = _mm256_loadu_pd(uv + i);
+        const __m256d lo = _mm256_cmp_pd(u, one, _CMP_LT_OQ), tl = _mm256_cmp_pd(u, hv, _CMP_GE_OQ);
+        const __m256d uc = _mm256_blendv_pd(u, one, _mm256_or_pd(lo, tl));
+        const __m128i j = _mm256_cvttpd_epi32(uc);
+        const __m256d t = _mm256_sub_pd(uc, _mm256_cvtepi32_pd(j));
+        const __m128i j4 = _mm_slli_epi32(j, 2);
+        const __m256d c0 = _mm256_i32gather_pd(cf, j4, 8), c1 = _mm256_i32gather_pd(cf + 1, j4, 8);
+        const __m256d c2 = _mm256_i32gather_pd(cf + 2, j4, 8), c3 = _mm256_i32gather_pd(cf + 3, j4, 8);
+        const __m256d p = _mm256_fmadd_pd(t, _mm256_fmadd_pd(t, _mm256_fmadd_pd(t, c3, c2), c1), c0);
+        const __m256d q = _mm256_fnmadd_pd(_mm256_mul_pd(quarter, _mm256_mul_pd(_mm256_loadu_pd(k2 + i), sc)), rv, one);
+        _mm256_storeu_pd(v + i, _mm256_mul_pd(fv, _mm256_blendv_pd(p, q, lo)));
+        ntail += __builtin_popcount(unsigned(_mm256_movemask_pd(tl)));
+      }
+    }
+#endif
+    for (; i < n; ++i) {
+      const double u = uv[i];
+      const double uc = (u >= 1 && u < hi) ? u : 1.0;
+      const int j = int(uc);
+      const double t = uc - double(j);
+      const double* c = cf + 4 * j;
+      const double p = c[0] + t * (c[1] + t * (c[2] + t * c[3]));
+      const double q = 1 - 0.25 * (k2[i] * scale) * r2m;
+      v[i] = f * (u < 1 ? q : p);
+      ntail += u >= hi ? 1 : 0;
+    }
+    if (ntail == 0) return;
+    for (long i = 0; i < n; ++i)
+      if (uv[i] >= hi) v[i] = f * (tail_slope < 0 ? tail_F * std::exp(tail_slope * (lkv[i] - tail_lnk)) : 0.0);
   }
   // Per-interval coefficients of the Catmull-Rom cubic through points
   // i-1, i, i+1, i+2, filled once.
@@ -404,7 +732,8 @@ std::shared_ptr<const SersicTable> sersic_table(double n, double trunc) {
 
 class Sersic final : public Radial {
  public:
-  void klattice(const KLattice& L, cdouble* out) const override { lattice_of(*this, L, out); }
+  void klattice(const KLattice& L, cdouble* out) const override { lattice_rows(*this, L, out); }
+  void values_k2(const double* k2, double* v, long n) const { t_->values_k2(k2, hlr2_, f_, v, n); }
   Sersic(double n, double hlr, double flux, double trunc) : n_(n), hlr_(hlr), f_(flux), trunc_(trunc) {
     DS_REQUIRE(n >= 0.3 - 1e-12 && n <= 6.2 + 1e-12, "sersic: index n = " + fmt(n) + " outside [0.3, 6.2]");
     DS_REQUIRE(hlr > 0 && std::isfinite(hlr), "sersic: half-light radius " + fmt(hlr) + " must be > 0");
@@ -477,29 +806,62 @@ class Moffat final : public Radial {
 class Airy final : public Radial {
  public:
   void klattice(const KLattice& L, cdouble* out) const override { lattice_of(*this, L, out); }
-  Airy(double lod, double flux) : lod_(lod), f_(flux) { DS_REQUIRE(lod > 0, "airy: lam_over_d must be > 0"); }
+  Airy(double lod, double flux, double obscuration) : lod_(lod), f_(flux), eps_(obscuration) {
+    DS_REQUIRE(lod > 0, "airy: lam_over_d must be > 0");
+    DS_REQUIRE(obscuration >= 0 && obscuration < 1, "airy: obscuration " + fmt(obscuration) + " must be in [0, 1)");
+  }
   double flux() const override { return f_; }
+  // The normalised autocorrelation of the pupil (GalSim's SBAiry): rho = k lam/D / (2 pi),
+  // the pupil shifted by s = 2 rho outer radii. Circle: (2/pi)(acos rho - rho sqrt(1 - rho^2)).
+  // Annulus (inner radius eps): [O(1,1) - 2 O(1,eps) + O(eps,eps)] / (pi (1 - eps^2)), O(a,b) the
+  // overlap area of circles of radii a, b at distance s.
   double kvalue_k2(double k2) const override {
     double rho = std::sqrt(k2) * lod_ / (2 * kPi);
     if (rho >= 1) return 0;
-    return f_ * (2 / kPi) * (std::acos(rho) - rho * std::sqrt(1 - rho * rho));
+    if (eps_ == 0) return f_ * (2 / kPi) * (std::acos(rho) - rho * std::sqrt(1 - rho * rho));
+    const double e = eps_, sep = 2 * rho;
+    auto o11 = [](double t) {  // unit circles at distance t
+      return t >= 2 ? 0.0 : 2 * std::acos(0.5 * t) - 0.5 * t * std::sqrt(4 - t * t);
+    };
+    double o1e;  // radii 1 and e at distance sep
+    if (sep <= 1 - e) {
+      o1e = kPi * e * e;
+    } else if (sep >= 1 + e) {
+      o1e = 0;
+    } else {
+      const double c1 = std::clamp((sep * sep + e * e - 1) / (2 * sep * e), -1.0, 1.0);
+      const double c2 = std::clamp((sep * sep + 1 - e * e) / (2 * sep), -1.0, 1.0);
+      const double q = (-sep + e + 1) * (sep + e - 1) * (sep - e + 1) * (sep + e + 1);
+      o1e = e * e * std::acos(c1) + std::acos(c2) - 0.5 * std::sqrt(std::max(q, 0.0));
+    }
+    const double oee = e * e * o11(sep / e);
+    return f_ * (o11(sep) - 2 * o1e + oee) / (kPi * (1 - e * e));
   }
   double maxk() const override { return 2 * kPi / lod_; }
   double stepk() const override {
-    // 1 - EE(x) ~ 2 / (pi x) at large x = pi theta / (lam/D).
-    double x = 2 / (kPi * GsParams::folding_threshold);
+    // 1 - EE(x) ~ 2 / (pi x (1 - eps)) at large x = pi theta / (lam/D) (GalSim's SBAiry).
+    double x = 2 / (kPi * GsParams::folding_threshold * (1 - eps_));
     return kPi / (x * lod_ / kPi);
   }
   bool has_xvalue() const override { return true; }
+  // f pi / (4 (lam/D)^2 (1 - eps^2)) [2 J1(u)/u - eps^2 2 J1(eps u)/(eps u)]^2, u = pi r / (lam/D).
   double xvalue(double x, double y) const override {
     double u = kPi * std::sqrt(x * x + y * y) / lod_;
-    double a = u < 1e-6 ? 1.0 : 2 * std::cyl_bessel_j(1.0, u) / u;
-    return f_ * kPi / (4 * lod_ * lod_) * a * a;
+    auto jinc = [](double t) { return t < 1e-6 ? 1.0 : 2 * std::cyl_bessel_j(1.0, t) / t; };
+    if (eps_ == 0) {
+      double a = jinc(u);
+      return f_ * kPi / (4 * lod_ * lod_) * a * a;
+    }
+    double a = jinc(u) - eps_ * eps_ * jinc(eps_ * u);
+    return f_ * kPi / (4 * lod_ * lod_ * (1 - eps_ * eps_)) * a * a;
   }
-  std::string describe() const override { return "Airy(lam_over_d=" + fmt(lod_) + ", flux=" + fmt(f_) + ")"; }
+  std::string describe() const override {
+    return "Airy(lam_over_d=" + fmt(lod_) + (eps_ > 0 ? ", obscuration=" + fmt(eps_) : std::string()) +
+           ", flux=" + fmt(f_) + ")";
+  }
 
  private:
-  double lod_, f_;
+  double lod_, f_, eps_;
 };
 
 // ---------------------------------------------------------------- Box
@@ -595,35 +957,76 @@ class Clumps final : public Profile {
     for (std::size_t j = 0; j < f_.size(); ++j) s += f_[j] * std::polar(1.0, -(kx * x_[j] + ky * y_[j]));
     return base_->kvalue(kx, ky) / base_->flux() * s;
   }
-  void klattice(const KLattice& L, cdouble* out) const override {
-    base_->klattice(L, out);
-    // Column phases of every knot (knots x nx, small enough for L1), then per row
-    // an accumulator over knots, so the lattice is swept once.
-    const std::size_t nkn = f_.size();
-    thread_local std::vector<cdouble> cx_all, ry_all, cx, ry, acc;
-    cx_all.resize(nkn * std::size_t(L.nx));
-    ry_all.resize(nkn * std::size_t(L.ny));
-    for (std::size_t j = 0; j < nkn; ++j) {
-      lattice_phases(L, x_[j], y_[j], cx, ry);
-      std::copy(cx.begin(), cx.end(), cx_all.begin() + std::ptrdiff_t(j * std::size_t(L.nx)));
-      for (long iy = 0; iy < L.ny; ++iy) ry_all[j * std::size_t(L.ny) + std::size_t(iy)] = f_[j] * ry[std::size_t(iy)];
+  void klattice(const KLattice& L, cdouble* out) const override { lattice(L, out, false); }
+  void klattice_add(const KLattice& L, cdouble* inout) const override { lattice(L, inout, true); }
+  // out = (or +=, add) base(k) / base_flux * sum_j f_j exp(-i k.x_j).
+  void lattice(const KLattice& L, cdouble* out, bool add) const {
+    std::unique_ptr<LatticeScratch> tmp;
+    cdouble* base = out;
+    if (add) {
+      tmp = std::make_unique<LatticeScratch>(std::size_t(L.nx * L.ny));
+      base = tmp->data();
     }
-    acc.resize(std::size_t(L.nx));
-    const double inv = 1 / base_->flux();
-    for (long iy = 0; iy < L.ny; ++iy) {
-      double* a = reinterpret_cast<double*>(acc.data());
-      std::fill(a, a + 2 * L.nx, 0.0);
-      for (std::size_t j = 0; j < nkn; ++j) {
-        const cdouble r = ry_all[j * std::size_t(L.ny) + std::size_t(iy)];
-        const double rr = r.real(), ri = r.imag();
-        const double* c = reinterpret_cast<const double*>(cx_all.data() + j * std::size_t(L.nx));
-        for (long ix = 0; ix < L.nx; ++ix) {
-          a[2 * ix] += rr * c[2 * ix] - ri * c[2 * ix + 1];
-          a[2 * ix + 1] += rr * c[2 * ix + 1] + ri * c[2 * ix];
-        }
+    base_->klattice(L, base);
+    // Column phases of every knot (knots x nx, small enough for L1) and row
+    // factors f_j exp(-i k_row.x_j), real and imaginary parts in separate
+    // arrays; per row the knot sum is vector code (row_knots: a small complex
+    // matrix product, rows x knots x columns).
+    // A lattice symmetric about its middle row (k0 = -half b, as drawing makes)
+    // has conjugate row factors in rows half + d and half - d: one pass over
+    // the knots gives both rows.
+    const std::size_t nkn = f_.size(), nx = std::size_t(L.nx);
+    const std::size_t nxp = (nx + 7) / 8 * 8;  // padded row stride
+    const long half = (L.ny - 1) / 2;
+    const double bscale = double(half) * (std::abs(L.bx) + std::abs(L.by));
+    const bool sym = L.ny % 2 == 1 && std::abs(L.k0x + double(half) * L.bx) <= 1e-13 * bscale &&
+                     std::abs(L.k0y + double(half) * L.by) <= 1e-13 * bscale;
+    KLattice Lr = L;  // rows half..ny-1 as d = 0..half when symmetric
+    if (sym) {
+      Lr.k0x = Lr.k0y = 0;
+      Lr.ny = half + 1;
+    }
+    const std::size_t nr = std::size_t(Lr.ny);
+    thread_local std::vector<cdouble> cx, ry;
+    thread_local std::vector<double> cre, cim, rre, rim, acc;
+    cre.assign(nkn * nxp, 0.0);
+    cim.assign(nkn * nxp, 0.0);
+    rre.resize(nkn * nr);
+    rim.resize(nkn * nr);
+    acc.resize(4 * nxp);
+    for (std::size_t j = 0; j < nkn; ++j) {
+      lattice_phases(Lr, x_[j], y_[j], cx, ry);
+      for (std::size_t ix = 0; ix < nx; ++ix) {
+        cre[j * nxp + ix] = cx[ix].real();
+        cim[j * nxp + ix] = cx[ix].imag();
       }
-      cdouble* o = out + iy * L.nx;
-      for (long ix = 0; ix < L.nx; ++ix) o[ix] = cmul(o[ix], acc[std::size_t(ix)]) * inv;
+      for (std::size_t iy = 0; iy < nr; ++iy) {
+        rre[iy * nkn + j] = f_[j] * ry[iy].real();
+        rim[iy * nkn + j] = f_[j] * ry[iy].imag();
+      }
+    }
+    const double inv = 1 / base_->flux();
+    double* are = acc.data();
+    double* aim = acc.data() + nxp;
+    double* bre = acc.data() + 2 * nxp;
+    double* bim = acc.data() + 3 * nxp;
+    auto finish = [&](std::size_t iy, const double* sr, const double* si) {
+      if (add)
+        row_cmul_scaled_add(reinterpret_cast<double*>(out + iy * nx), reinterpret_cast<const double*>(base + iy * nx),
+                            sr, si, inv, long(nx));
+      else
+        row_cmul_scaled(reinterpret_cast<double*>(out + iy * nx), sr, si, inv, long(nx));
+    };
+    for (std::size_t r = 0; r < nr; ++r) {
+      const bool pair = sym && r > 0;
+      row_knots(are, aim, pair ? bre : nullptr, pair ? bim : nullptr, cre.data(), cim.data(), rre.data() + r * nkn,
+                rim.data() + r * nkn, long(nkn), long(nxp));
+      if (!sym) {
+        finish(r, are, aim);
+        continue;
+      }
+      finish(std::size_t(half) + r, are, aim);
+      if (pair) finish(std::size_t(half) - r, bre, bim);
     }
   }
   double maxk() const override { return base_->maxk(); }
@@ -670,12 +1073,7 @@ class Sum final : public Profile {
   }
   void klattice(const KLattice& L, cdouble* out) const override {
     p_[0]->klattice(L, out);
-    if (p_.size() == 1) return;
-    LatticeScratch tmp(std::size_t(L.nx * L.ny));
-    for (std::size_t j = 1; j < p_.size(); ++j) {
-      p_[j]->klattice(L, tmp.data());
-      for (long i = 0; i < L.nx * L.ny; ++i) out[i] += tmp.data()[i];
-    }
+    for (std::size_t j = 1; j < p_.size(); ++j) p_[j]->klattice_add(L, out);
   }
   double maxk() const override {
     double m = 0;
@@ -722,12 +1120,7 @@ class Convolution final : public Profile {
   }
   void klattice(const KLattice& L, cdouble* out) const override {
     p_[0]->klattice(L, out);
-    if (p_.size() == 1) return;
-    LatticeScratch tmp(std::size_t(L.nx * L.ny));
-    for (std::size_t j = 1; j < p_.size(); ++j) {
-      p_[j]->klattice(L, tmp.data());
-      for (long i = 0; i < L.nx * L.ny; ++i) out[i] = cmul(out[i], tmp.data()[i]);
-    }
+    for (std::size_t j = 1; j < p_.size(); ++j) p_[j]->klattice_multiply(L, out);
   }
   double maxk() const override {
     double m = kHuge;
@@ -804,28 +1197,8 @@ class Transformation final : public Profile {
     if (ox_ != 0 || oy_ != 0) v *= std::polar(1.0, -(kx * ox_ + ky * oy_));
     return v;
   }
-  void klattice(const KLattice& L, cdouble* out) const override {
-    KLattice M = L;
-    M.k0x = J_.a * L.k0x + J_.c * L.k0y;
-    M.k0y = J_.b * L.k0x + J_.d * L.k0y;
-    M.ax = J_.a * L.ax + J_.c * L.ay;
-    M.ay = J_.b * L.ax + J_.d * L.ay;
-    M.bx = J_.a * L.bx + J_.c * L.by;
-    M.by = J_.b * L.bx + J_.d * L.by;
-    p_->klattice(M, out);
-    double s = std::abs(det_) * fr_;
-    if (ox_ == 0 && oy_ == 0) {
-      for (long i = 0; i < L.nx * L.ny; ++i) out[i] *= s;
-      return;
-    }
-    std::vector<cdouble> cx, ry;
-    lattice_phases(L, ox_, oy_, cx, ry);
-    for (long iy = 0; iy < L.ny; ++iy) {
-      const cdouble r = s * ry[std::size_t(iy)];
-      cdouble* o = out + iy * L.nx;
-      for (long ix = 0; ix < L.nx; ++ix) o[ix] = cmul(o[ix], cmul(r, cx[std::size_t(ix)]));
-    }
-  }
+  void klattice(const KLattice& L, cdouble* out) const override { lattice(L, out, false); }
+  void klattice_add(const KLattice& L, cdouble* inout) const override { lattice(L, inout, true); }
   double maxk() const override { return p_->maxk() / minor_; }
   double stepk() const override {
     double s = p_->stepk() / major_;
@@ -844,6 +1217,52 @@ class Transformation final : public Profile {
   }
 
  private:
+  // out = (or +=, add) |det J| fr F(J^T k) exp(-i k.offset); when adding, the inner
+  // values go to scratch and the phase factors are applied in the add.
+  void lattice(const KLattice& L, cdouble* out, bool add) const {
+    KLattice M = L;
+    M.k0x = J_.a * L.k0x + J_.c * L.k0y;
+    M.k0y = J_.b * L.k0x + J_.d * L.k0y;
+    M.ax = J_.a * L.ax + J_.c * L.ay;
+    M.ay = J_.b * L.ax + J_.d * L.ay;
+    M.bx = J_.a * L.bx + J_.c * L.by;
+    M.by = J_.b * L.bx + J_.d * L.by;
+    const long n = L.nx * L.ny;
+    std::unique_ptr<LatticeScratch> tmp;
+    cdouble* v = out;
+    if (add) {
+      tmp = std::make_unique<LatticeScratch>(std::size_t(n));
+      v = tmp->data();
+    }
+    p_->klattice(M, v);
+    double s = std::abs(det_) * fr_;
+    if (ox_ == 0 && oy_ == 0) {
+      if (add)
+        for (long i = 0; i < n; ++i) out[i] += v[i] * s;
+      else
+        for (long i = 0; i < n; ++i) out[i] *= s;
+      return;
+    }
+    thread_local std::vector<cdouble> cx, ry;
+    thread_local std::vector<double> cs;
+    lattice_phases(L, ox_, oy_, cx, ry);
+    cs.resize(2 * std::size_t(L.nx));
+    double* cr = cs.data();
+    double* ci = cs.data() + L.nx;
+    for (long ix = 0; ix < L.nx; ++ix) {
+      cr[ix] = cx[std::size_t(ix)].real();
+      ci[ix] = cx[std::size_t(ix)].imag();
+    }
+    for (long iy = 0; iy < L.ny; ++iy) {
+      const cdouble r = s * ry[std::size_t(iy)];
+      double* o = reinterpret_cast<double*>(out + iy * L.nx);
+      if (add)
+        row_phase_add(o, reinterpret_cast<const double*>(v + iy * L.nx), cr, ci, r.real(), r.imag(), L.nx);
+      else
+        row_phase(o, cr, ci, r.real(), r.imag(), L.nx);
+    }
+  }
+
   ProfilePtr p_;
   Jacobian J_;
   double ox_, oy_, fr_, det_, major_, minor_;
@@ -859,6 +1278,22 @@ double Profile::xvalue(double, double) const {
 void Profile::klattice(const KLattice& L, cdouble* out) const {
   for (long iy = 0; iy < L.ny; ++iy)
     for (long ix = 0; ix < L.nx; ++ix) out[iy * L.nx + ix] = kvalue(L.kx(ix, iy), L.ky(ix, iy));
+}
+
+void Profile::klattice_add(const KLattice& L, cdouble* inout) const {
+  LatticeScratch tmp(std::size_t(L.nx * L.ny));
+  klattice(L, tmp.data());
+  for (long i = 0; i < L.nx * L.ny; ++i) inout[i] += tmp.data()[i];
+}
+
+void Profile::klattice_multiply(const KLattice& L, cdouble* inout) const {
+  LatticeScratch tmp(std::size_t(L.nx * L.ny));
+  klattice(L, tmp.data());
+  multiply_lattice(inout, tmp.data(), L.nx * L.ny);
+}
+
+void multiply_lattice(cdouble* inout, const cdouble* f, long n) {
+  for (long i = 0; i < n; ++i) inout[i] = cmul(inout[i], f[i]);
 }
 
 double gamma_p(double a, double x) {
@@ -903,7 +1338,9 @@ ProfilePtr sersic(double n, double hlr, double flux, double trunc) {
   return std::make_shared<Sersic>(n, hlr, flux, trunc);
 }
 ProfilePtr moffat(double beta, double fwhm, double flux) { return std::make_shared<Moffat>(beta, fwhm, flux); }
-ProfilePtr airy(double lod, double flux) { return std::make_shared<Airy>(lod, flux); }
+ProfilePtr airy(double lod, double flux, double obscuration) {
+  return std::make_shared<Airy>(lod, flux, obscuration);
+}
 ProfilePtr box(double w, double h, double flux) { return std::make_shared<Box>(w, h, flux); }
 ProfilePtr pixel(double scale) { return box(scale, scale, 1); }
 ProfilePtr delta(double flux) { return std::make_shared<Delta>(flux); }

@@ -155,3 +155,36 @@ TEST_CASE("render: an interpolated image of a drawn Gaussian reproduces the Gaus
     CHECK(ii->xvalue(0.0, 0.0) * s * s == doctest::Approx(img(n / 2, n / 2)).epsilon(n % 2 ? 1e-12 : 0.05));
   }
 }
+
+TEST_CASE("render: obscured Airy: the pupil autocorrelation in k is the transform of the real-space closed form") {
+  // F(k) (annular pupil autocorrelation) has compact support k <= 2 pi / (lam/D), so the
+  // inverse Hankel transform I(r) = (1/2pi) int F(k) J0(k r) k dk is accurate by Simpson;
+  // it must reproduce I(r) = f pi / (4 (lam/D)^2 (1-eps^2)) [2J1(u)/u - eps^2 2J1(eps u)/(eps u)]^2,
+  // u = pi r / (lam/D), to 1e-6 of the peak (eps = 0 is the unobscured Airy).
+  const double lod = 0.1, flux = 1.7;
+  for (double eps : {0.0, 0.2, 0.5, 0.8}) {
+    auto p = airy(lod, flux, eps);
+    const double kmax = 2 * M_PI / lod;
+    CHECK(p->kvalue(0, 0).real() == doctest::Approx(flux).epsilon(1e-12));
+    CHECK(p->kvalue(kmax * 1.0001, 0).real() == 0);
+    CHECK(p->maxk() == doctest::Approx(kmax));
+    const double peak = p->xvalue(0, 0);
+    CHECK(peak == doctest::Approx(flux * M_PI * (1 - eps * eps) / (4 * lod * lod)).epsilon(1e-12));
+    for (double r : {0.0, 0.02, 0.05, 0.08, 0.13, 0.21, 0.34}) {
+      const int n = 40000;
+      const double h = kmax / n;
+      double s = 0;
+      for (int i = 0; i <= n; ++i) {
+        const double k = i * h, w = (i == 0 || i == n) ? 1 : (i % 2 ? 4 : 2);
+        s += w * p->kvalue(k, 0).real() * std::cyl_bessel_j(0.0, k * r) * k;
+      }
+      const double ref = s * h / 3 / (2 * M_PI);
+      INFO("eps = " << eps << " r = " << r << " xvalue " << p->xvalue(r, 0) << " transform " << ref);
+      CHECK(std::abs(p->xvalue(r, 0) - ref) < 1e-6 * peak);  // observed < 1e-9
+    }
+    // The obscuration moves light into the rings: stepk shrinks as 1 - eps (GalSim's SBAiry).
+    CHECK(p->stepk() == doctest::Approx(airy(lod, flux)->stepk() * (1 - eps)));
+  }
+  CHECK_THROWS(airy(0.1, 1, 1.0));
+  CHECK_THROWS(airy(0.1, 1, -0.1));
+}

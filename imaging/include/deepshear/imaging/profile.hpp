@@ -56,6 +56,13 @@ class Profile {
   virtual double xvalue(double x, double y) const;
   // Fourier values on a lattice, out: lattice.ny x lattice.nx. The default loops over kvalue.
   virtual void klattice(const KLattice& lat, cdouble* out) const;
+  // inout[i] *= F(k_i) on the lattice (a convolution's factors after the first). The
+  // default evaluates klattice into per-thread scratch and multiplies; profiles that
+  // hold their lattice values already (a cached PSF) multiply directly.
+  virtual void klattice_multiply(const KLattice& lat, cdouble* inout) const;
+  // inout[i] += F(k_i) on the lattice (a sum's terms after the first); the default
+  // evaluates into scratch and adds, transforms fold their phase factors into the add.
+  virtual void klattice_add(const KLattice& lat, cdouble* inout) const;
   // A short description, e.g. "Sersic(n=4, hlr=0.3, flux=1)".
   virtual std::string describe() const = 0;
 };
@@ -79,8 +86,10 @@ ProfilePtr exponential_hlr(double half_light_radius, double flux = 1);
 ProfilePtr sersic(double n, double half_light_radius, double flux = 1, double trunc = 0);
 // (1 + (r/rd)^2)^(-beta), beta > 1.1, untruncated; fwhm = 2 rd sqrt(2^(1/beta) - 1).
 ProfilePtr moffat(double beta, double fwhm, double flux = 1);
-// The Airy pattern of a circular aperture (no obscuration): lam_over_d in arcsec.
-ProfilePtr airy(double lam_over_d, double flux = 1);
+// The Airy pattern of a circular aperture, lam_over_d in arcsec, with an optional central
+// obscuration (GalSim's Airy(lam_over_diam, obscuration)): the linear fraction of the
+// aperture diameter blocked, in [0, 1).
+ProfilePtr airy(double lam_over_d, double flux = 1, double obscuration = 0);
 // A uniform box of width w x h (a pixel response when flux 1).
 ProfilePtr box(double width, double height, double flux = 1);
 ProfilePtr pixel(double scale);
@@ -140,6 +149,9 @@ struct TransformChain {
   Jacobian jacobian() const;
 };
 ProfilePtr apply_chain(ProfilePtr p, const TransformChain& t);
+
+// inout[i] *= f[i], i < n (the complex product without the C99 NaN/inf recovery path).
+void multiply_lattice(cdouble* inout, const cdouble* f, long n);
 
 // Half-light radius b_n of a Sersic profile: P(2n, b_n) = 1/2 (untruncated).
 double sersic_bn(double n);

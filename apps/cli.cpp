@@ -67,11 +67,22 @@ static std::string key_of(const std::string& flag) {
   return k;
 }
 
+// The command's output option, "--out" or "--output" (declared or a
+// configuration key), or "" when it has none.
+std::string Args::output_option() const {
+  for (const char* n : {"--out", "--output"})
+    if (opts_.count(n) || (cfg_ && cfg_->has(key_of(n)))) return n;
+  return "";
+}
+
 bool Args::parse(int argc, char** argv) {
   std::vector<std::pair<std::string, std::string>> cfg_sets;
+  // Every command that writes something takes -o, --out and --output alike.
+  const std::string output = output_option();
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];
     if (aliases_.count(a)) a = aliases_[a];
+    else if (a == "-o" && !output.empty()) a = output;
     if (a.size() > 2 && a.rfind("--", 0) == 0) {
       std::string name = a, value;
       bool has_value = false;
@@ -81,6 +92,7 @@ bool Args::parse(int argc, char** argv) {
         value = a.substr(eq + 1);
         has_value = true;
       }
+      if ((name == "--out" || name == "--output") && !output.empty()) name = output;
       auto it = opts_.find(name);
       if (it != opts_.end()) {
         Opt& o = it->second;
@@ -182,6 +194,9 @@ std::string Args::help_text() const {
     out += buf;
   }
   if (cfg_) {
+    const std::string output = output_option();
+    if (!output.empty() && !opts_.count(output))
+      out += "  -o, --out, --output       the output (the parameter " + output.substr(2) + " below)\n";
     out += "\nparameters (--KEY=VALUE, or KEY = VALUE in a --config file):\n";
     for (const auto& k : cfg_->keys()) {
       char buf[1024];

@@ -60,6 +60,7 @@ class Args {
   std::string help_text() const;
 
  private:
+  std::string output_option() const;
   struct Opt {
     std::string name, metavar, help, value;
     bool is_flag = false, set = false;

@@ -82,3 +82,25 @@ TEST_CASE("selfcheck passes") {
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("3 passed, 0 failed") != std::string::npos);
 }
+
+TEST_CASE("-o, --out and --output name the output of every command that writes one") {
+  ds::test::TempDir dir;
+  // A command with a declared output option: each spelling writes the file.
+  int k = 0;
+  for (const char* spelling : {"-o ", "--out ", "--output ", "--out=", "--output="}) {
+    const std::string file = (dir.path / ("stamp" + std::to_string(k++) + ".fits")).string();
+    auto r = run_cli("render --quiet " + std::string(spelling) + "'" + file + "'");
+    CHECK_MESSAGE(r.exit_code == 0, spelling << ": " << r.err);
+    CHECK(std::filesystem::exists(file));
+  }
+  // Commands whose output is a configuration parameter (cluster, maps, evaluate):
+  // every spelling is accepted, so the run goes on to the missing input file.
+  for (const char* spelling : {"-o", "--out", "--output"}) {
+    auto r = run_cli("maps '" + (dir.path / "none.fits").string() + "' " + spelling + " '" +
+                     (dir.path / "maps").string() + "'");
+    CHECK(r.exit_code == 1);
+    CHECK_MESSAGE(r.err.find("none.fits") != std::string::npos, spelling << ": " << r.err);
+  }
+  auto h = run_cli("maps --help");
+  CHECK(h.out.find("-o, --out, --output") != std::string::npos);
+}

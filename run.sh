@@ -64,7 +64,8 @@ case "$cmd" in
     "$BUILD_DIR/deepshear" mock-cluster -o "$out/field"
     "$BUILD_DIR/deepshear" cluster --image "$out/field/mock_sci.fits" --weight "$out/field/mock_wht.fits" \
       --truth "$out/field/mock_truth.fits" --out "$out/cluster"
-    "$BUILD_DIR/deepshear" maps "$out/cluster/mock_shear.fits" --z-lens 0.35 --z-source 1.0 --out "$out/maps"
+    "$BUILD_DIR/deepshear" maps "$out/cluster/mock_shear.fits" --z-lens 0.35 --z-source 1.0 \
+      --centre-radec 150,2.2 --concentration 4 --out "$out/maps"  # the mock's centre and NFW concentration
     echo "demo: shear catalogue $out/cluster/mock_shear.fits; point-source selection" \
          "$out/cluster/mock_point_sources.png; maps, profiles and NFW fits $out/maps/index.html" ;;
   bench)

@@ -37,6 +37,12 @@ std::string lower(std::string s) {
   return s;
 }
 
+// ra - ra0 in degrees, wrapped into [-180, 180).
+double ra_difference(double ra, double ra0) {
+  double d = std::fmod(ra - ra0 + 180.0, 360.0);
+  return (d < 0 ? d + 360.0 : d) - 180.0;
+}
+
 // A shear catalogue: positions from RA/DEC (degrees; offsets in arcsec on the
 // tangent plane about the catalogue's mean, x towards east) or X/Y (pixels,
 // times pixel_scale), and every estimator with columns G1_<EST>, G2_<EST>
@@ -48,11 +54,12 @@ SourceCatalogue read_catalogue(const std::string& path, double pixel_scale, SkyR
   std::vector<double> x, y;
   if (f.has_column("RA") && f.has_column("DEC")) {
     auto ra = f.read_column("RA"), dec = f.read_column("DEC");
+    // The mean RA about the first source's, so a field across RA = 0 is one field.
     double ra0 = 0, dec0 = 0;
-    for (std::size_t i = 0; i < ra.size(); ++i) ra0 += ra[i], dec0 += dec[i];
-    ra0 /= double(ra.size()), dec0 /= double(dec.size());
+    for (std::size_t i = 0; i < ra.size(); ++i) ra0 += ra_difference(ra[i], ra[0]), dec0 += dec[i];
+    ra0 = ra[0] + ra0 / double(ra.size()), dec0 /= double(dec.size());
     for (std::size_t i = 0; i < ra.size(); ++i) {
-      x.push_back((ra[i] - ra0) * std::cos(dec0 * M_PI / 180) * 3600);
+      x.push_back(ra_difference(ra[i], ra0) * std::cos(dec0 * M_PI / 180) * 3600);
       y.push_back((dec[i] - dec0) * 3600);
     }
     if (sky) sky->ra_deg = ra0, sky->dec_deg = dec0, sky->x_east = true, sky->present = true;
@@ -102,8 +109,12 @@ int run(int argc, char** argv) {
   cfg.add_string("reference", "rrg", "reference estimator of the relative calibration");
   cfg.add_double("pixel_scale", 0.065, "arcsec per pixel, for catalogues with X and Y in pixels");
   cfg.add_doubles("centre", {}, "x, y of the cluster centre [arcsec] ('' = the field's mean position)");
+  cfg.add_doubles("centre_radec", {}, "RA, Dec of the cluster centre [deg], for RA/DEC catalogues (overrides centre)");
   cfg.add_double("z_lens", 0, "lens redshift (> 0: fit an NFW M200 to the tangential profile)");
   cfg.add_double("z_source", 1.0, "source redshift of the NFW fit");
+  cfg.add_double("concentration", 0, "NFW concentration of the fit (<= 0: Duffy et al. 2008 at each M200)");
+  cfg.add_double("omega_m", 0.27, "flat LambdaCDM Omega_m of the NFW fit (the paper's)");
+  cfg.add_double("h0", 70, "Hubble constant of the NFW fit [km/s/Mpc]");
   cfg.add_string("out", "", "output folder (required)");
   cfg.add_int("seed", 1, "random seed of the bootstrap and splits");
   app::Args args("deepshear maps CATALOGUE.fits... --out DIR [--KEY=VALUE ...]",
@@ -117,6 +128,11 @@ int run(int argc, char** argv) {
   if (!args.parse(argc, argv)) return 0;
   const std::string out = cfg.get_string("out");
   if (out.empty()) throw Error::usage("maps: --out DIR is required");
+  Cosmology cosmo;
+  cosmo.omega_m = cfg.get_double("omega_m");
+  cosmo.h0 = cfg.get_double("h0");
+  if (!(cosmo.omega_m > 0 && cosmo.omega_m <= 1)) throw Error::usage("maps: --omega_m must be in (0, 1]");
+  if (!(cosmo.h0 > 0)) throw Error::usage("maps: --h0 must be positive");
   std::filesystem::create_directories(out);
   const int nboot = int(cfg.get_int("nboot"));
   const std::uint64_t seed = std::uint64_t(cfg.get_int("seed"));
@@ -142,8 +158,14 @@ int run(int argc, char** argv) {
             "_components.png' width='900'><br>";
     // Centre for the profile.
     auto c = cfg.get_doubles("centre");
+    const auto radec = cfg.get_doubles("centre_radec");
     double xc = 0, yc = 0;
-    if (c.size() == 2) {
+    if (!radec.empty()) {
+      if (radec.size() != 2) throw Error::usage("maps: --centre_radec takes RA,DEC in degrees");
+      if (!sky.present) throw Error(path + ": --centre_radec needs RA and DEC columns (this catalogue has X and Y)");
+      xc = ra_difference(radec[0], sky.ra_deg) * std::cos(sky.dec_deg * M_PI / 180) * 3600;
+      yc = (radec[1] - sky.dec_deg) * 3600;
+    } else if (c.size() == 2) {
       xc = c[0], yc = c[1];
     } else {
       for (std::size_t i = 0; i < src.x.size(); ++i) xc += src.x[i], yc += src.y[i];
@@ -192,7 +214,8 @@ int run(int argc, char** argv) {
       pax.errorbars(tp.r_mean, tp.gx, tp.gx_err, n + " g_x", int(e) + 4);
       std::string nfw = "null";
       if (cfg.get_double("z_lens") > 0) {
-        auto lens = NfwLens::with_source_redshift(cfg.get_double("z_lens"), cfg.get_double("z_source"));
+        auto lens = NfwLens::with_source_redshift(cfg.get_double("z_lens"), cfg.get_double("z_source"),
+                                                  cfg.get_double("concentration"), cosmo);
         std::vector<double> th, gt, er;
         for (std::size_t b = 0; b < tp.gt.size(); ++b)
           if (tp.n[b] > 2 && std::isfinite(tp.gt_err[b]) && tp.gt_err[b] > 0)
@@ -203,6 +226,12 @@ int run(int argc, char** argv) {
           std::snprintf(buf, sizeof buf, "{\"m200\": %.4g, \"m200_lo\": %.4g, \"m200_hi\": %.4g, \"bounded\": %s}",
                         fit.m200, fit.m200_lo, fit.m200_hi, fit.bounded ? "true" : "false");
           nfw = buf;
+          std::snprintf(buf, sizeof buf, "%s: NFW M200 %s %.3g Msun [%.3g, %.3g] (c %s, sigma_t %.3f per source)",
+                        stem.c_str(), n.c_str(), fit.m200, fit.m200_lo, fit.m200_hi,
+                        cfg.get_double("concentration") > 0 ? json_number(cfg.get_double("concentration"), 3).c_str()
+                                                            : "Duffy et al. 2008",
+                        tp.sigma_t);
+          info(buf);
         }
       }
       std::string gts;  // [r, g_t, err, g_x, err, n] per bin

@@ -139,9 +139,44 @@ TEST_CASE("cluster tangential profile: a pure tangential mock gives g_t back and
     }
     CHECK(p.n[b] == n);
     CHECK(std::abs(p.gt[b] - s / double(n)) < 4 * p.gt_err[b]);
-    CHECK(p.gt_err[b] == doctest::Approx(0.2 / std::sqrt(double(n))).epsilon(0.15));
+    CHECK(p.gt_err[b] == doctest::Approx(0.2 / std::sqrt(double(n))).epsilon(0.03));  // pooled
     chi2_x += std::pow(p.gx[b] / p.gx_err[b], 2);
   }
   CHECK(chi2_x < 5 + 4 * std::sqrt(10.0));  // chi^2 with 5 dof
   CHECK_THROWS_AS(tangential_profile({1}, {1}, {0}, {0}, 0, 0, {5, 3}), ds::Error);
+}
+
+TEST_CASE("cluster tangential profile: pooled errors recover the shape noise in bins of a few sources; per-bin errors are each bin's scatter") {
+  auto gt_of_r = [](double r) { return 0.1 * 60 / (r + 20); };
+  // 150 sources in 6 bins growing outward: the inner ones hold a handful.
+  MockField m = mock_field(150, 400, 400, tangential_shear_field(200, 200, gt_of_r), {{"a", 0.25}}, 5);
+  std::vector<double> edges{5, 15, 30, 60, 100, 150, 200};
+  auto pooled = tangential_profile(m.sources.x, m.sources.y, m.sources.g1[0], m.sources.g2[0], 200, 200, edges);
+  auto own = tangential_profile(m.sources.x, m.sources.y, m.sources.g1[0], m.sources.g2[0], 200, 200, edges, -1);
+  CHECK(pooled.sigma_t == doctest::Approx(0.25).epsilon(0.2));
+  CHECK(pooled.sigma_x == doctest::Approx(0.25).epsilon(0.2));
+  CHECK(std::isnan(own.sigma_t));
+  CHECK(pooled.n[0] <= 5);
+  for (std::size_t b = 0; b + 1 < edges.size(); ++b) {
+    const double n = double(pooled.n[b]);
+    if (n == 0) continue;
+    CHECK(pooled.gt_err[b] == doctest::Approx(pooled.sigma_t / std::sqrt(n)));
+    CHECK(pooled.gt[b] == own.gt[b]);
+    if (n < 2) continue;
+    // The bin's own sample standard deviation of g_t, from its sources.
+    std::vector<double> t;
+    for (long j = 0; j < m.sources.size(); ++j) {
+      const double dx = m.sources.x[std::size_t(j)] - 200, dy = m.sources.y[std::size_t(j)] - 200, r = std::hypot(dx, dy);
+      if (r < edges[b] || r >= edges[b + 1]) continue;
+      const double c2 = (dx * dx - dy * dy) / (r * r), s2 = 2 * dx * dy / (r * r);
+      t.push_back(-(m.sources.g1[0][std::size_t(j)] * c2 + m.sources.g2[0][std::size_t(j)] * s2));
+    }
+    double mean = 0, var = 0;
+    for (double v : t) mean += v / n;
+    for (double v : t) var += (v - mean) * (v - mean) / (n - 1);
+    CHECK(own.gt_err[b] == doctest::Approx(std::sqrt(var / n)).epsilon(1e-9));
+  }
+  // Given a per-source error, every bin uses it.
+  auto given = tangential_profile(m.sources.x, m.sources.y, m.sources.g1[0], m.sources.g2[0], 200, 200, edges, 0.3);
+  CHECK(given.gt_err[2] == doctest::Approx(0.3 / std::sqrt(double(given.n[2]))));
 }

@@ -35,6 +35,19 @@ TangentialProfile tangential_profile(const std::vector<double>& x, const std::ve
     ++p.n[b];
   }
   const double nan = std::numeric_limits<double>::quiet_NaN();
+  p.sigma_t = p.sigma_x = sigma > 0 ? sigma : nan;
+  if (sigma == 0) {  // pooled over the bins: sum of squares about each bin's mean / (N - bins used)
+    double ssq_t = 0, ssq_x = 0;
+    long total = 0, used = 0;
+    for (std::size_t b = 0; b < nb; ++b) {
+      const double m = double(p.n[b]);
+      if (m == 0) continue;
+      ssq_t += std::max(0.0, st2[b] - st[b] * st[b] / m);
+      ssq_x += std::max(0.0, sx2[b] - sx[b] * sx[b] / m);
+      total += p.n[b], ++used;
+    }
+    if (total > used) p.sigma_t = std::sqrt(ssq_t / double(total - used)), p.sigma_x = std::sqrt(ssq_x / double(total - used));
+  }
   for (std::size_t b = 0; b < nb; ++b) {
     const double m = double(p.n[b]);
     p.r_lo.push_back(edges[b]);
@@ -42,9 +55,9 @@ TangentialProfile tangential_profile(const std::vector<double>& x, const std::ve
     p.r_mean.push_back(m > 0 ? sr[b] / m : nan);
     p.gt.push_back(m > 0 ? st[b] / m : nan);
     p.gx.push_back(m > 0 ? sx[b] / m : nan);
-    if (sigma > 0 && m > 0) {
-      p.gt_err.push_back(sigma / std::sqrt(m));
-      p.gx_err.push_back(sigma / std::sqrt(m));
+    if (sigma >= 0) {
+      p.gt_err.push_back(m > 0 ? p.sigma_t / std::sqrt(m) : nan);
+      p.gx_err.push_back(m > 0 ? p.sigma_x / std::sqrt(m) : nan);
     } else if (m >= 2) {
       p.gt_err.push_back(std::sqrt(std::max(0.0, (st2[b] - st[b] * st[b] / m) / (m - 1)) / m));
       p.gx_err.push_back(std::sqrt(std::max(0.0, (sx2[b] - sx[b] * sx[b] / m) / (m - 1)) / m));

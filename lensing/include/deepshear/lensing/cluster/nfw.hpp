@@ -23,8 +23,9 @@
 namespace ds::lens {
 
 struct Cosmology {
-  double h0 = 70.0;      // km/s/Mpc
-  double omega_m = 0.3;  // flat: Omega_Lambda = 1 - Omega_m
+  // The paper's cosmology (sec. 6): flat LambdaCDM, Omega_m 0.27, h 0.7.
+  double h0 = 70.0;       // km/s/Mpc
+  double omega_m = 0.27;  // flat: Omega_Lambda = 1 - Omega_m
   double efunc(double z) const;
   double comoving_distance(double z) const;                 // Mpc
   double angular_diameter_distance(double z) const;         // Mpc

@@ -13,11 +13,17 @@ struct TangentialProfile {
   std::vector<double> gt, gt_err;   // mean g_t and its standard error
   std::vector<double> gx, gx_err;   // mean g_x and its standard error
   std::vector<long> n;              // sources per bin
+  double sigma_t = 0, sigma_x = 0;  // the per-source errors used (NaN when per bin)
 };
 
 // x, y (arcsec), g1, g2: n sources; (xc, yc) the centre; edges: nbins + 1 increasing radii.
-// Errors: sigma / sqrt(n) with sigma the per-source shear error if sigma > 0, else the
-// sample standard deviation within the bin (bins with fewer than 2 sources get NaN errors).
+// Errors of a bin with n sources:
+//   sigma > 0: sigma / sqrt(n), sigma the per-source shear error;
+//   sigma = 0 (default): sigma_t / sqrt(n), sigma_t the pooled standard deviation of g_t
+//     about the bin means over all bins (likewise g_x). A bin's own scatter is too noisy
+//     to weight a fit by when it holds a handful of sources (inner bins): a bin whose few
+//     sources happen to agree would get a tiny error and pull the fit;
+//   sigma < 0: each bin's own sample standard deviation (fewer than 2 sources: NaN).
 TangentialProfile tangential_profile(const std::vector<double>& x, const std::vector<double>& y,
                                      const std::vector<double>& g1, const std::vector<double>& g2, double xc,
                                      double yc, const std::vector<double>& edges, double sigma = 0);

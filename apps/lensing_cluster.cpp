@@ -17,15 +17,6 @@
 namespace ds::app {
 namespace {
 
-std::vector<std::string> split_list(const std::string& s, char sep = ',') {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, sep))
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
 void declare(Config& cfg) {
   const lens::ClusterOptions d;
   cfg.add_string("image", "", "science image(s), comma separated (one per filter)");
@@ -148,14 +139,7 @@ int run(int argc, char** argv) {
     f.catalogue = cfg.get_string("catalogue");
     f.name = cfg.get_string("name");
     if (f.images.empty()) throw Error::usage("cluster: --image IMG (or --fields LIST) is required");
-    if (f.weights.empty())
-      for (const auto& im : f.images) {
-        const std::string w = lens::conventional_weight_map(im);
-        if (w.empty())
-          throw Error(im + ": no weight map given (--weight, one inverse-variance map per image) and no *_wht.fits "
-                           "beside it");
-        f.weights.push_back(w);
-      }
+    lens::complete_weight_maps(f, "weight map given (--weight)");
     fields.push_back(f);
   }
   std::unique_ptr<lens::CnnEstimator> cnn;

@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <memory>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -74,13 +73,7 @@ int run(int argc, char** argv) {
   args.option("--ksb-calibration", "FILE", "calibration file applied to KSB");
   if (!args.parse(argc, argv)) return 0;
   if (!args.has("--output")) throw ds::Error::usage("estimate: -o OUT.fits is required");
-  std::vector<std::string> names;
-  {
-    std::stringstream ss(args.get("--estimators"));
-    std::string e;
-    while (std::getline(ss, e, ','))
-      if (!e.empty()) names.push_back(e);
-  }
+  const std::vector<std::string> names = ds::split_list(args.get("--estimators"));
   if (names.empty()) throw ds::Error::usage("estimate: --estimators is empty");
   std::unique_ptr<ds::lens::CnnEstimator> cnn;
   long side = 32;
@@ -141,14 +134,8 @@ int run(int argc, char** argv) {
         g = ds::lens::rrg_estimate(stamps, psf.moments, rrg_opt,
                                    rrg_opt.fixed_G > 0 ? nullptr : &rrg_opt.fixed_G);
       if (e == "ksb") g = ds::lens::ksb_estimate(stamps, psf.image.view());
-      if ((e == "rrg" || e == "ksb") && args.has("--" + e + "-calibration")) {
-        auto cal = ds::lens::Calibration::load(args.get("--" + e + "-calibration"));
-        for (auto& x : g)
-          if (!x.flags) {
-            auto c = cal.apply({x.g1, x.g2});
-            x.g1 = c.real(), x.g2 = c.imag();
-          }
-      }
+      if ((e == "rrg" || e == "ksb") && args.has("--" + e + "-calibration"))
+        ds::lens::calibrate(g, ds::lens::Calibration::load(args.get("--" + e + "-calibration")));
       auto& dst = results[e];
       dst.insert(dst.end(), g.begin(), g.end());
     }

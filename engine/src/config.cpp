@@ -11,6 +11,15 @@
 
 namespace ds {
 
+std::vector<std::string> split_list(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, sep))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
 std::string trim(const std::string& s) {
   std::size_t a = 0, b = s.size();
   while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
@@ -68,7 +77,8 @@ static bool parse_bool(const std::string& s, bool& v) {
   return false;
 }
 
-static std::vector<std::string> split_list(const std::string& s) {
+// The trimmed items of a number list, empty ones kept (so "1,,2" fails to parse).
+static std::vector<std::string> list_items(const std::string& s) {
   std::vector<std::string> out;
   if (trim(s).empty()) return out;
   std::stringstream ss(s);
@@ -99,7 +109,7 @@ void Config::validate(const std::string& key, Type type, const std::string& valu
     case Type::Bool: ok = parse_bool(value, b); break;
     case Type::String: ok = true; break;
     case Type::DoubleList:
-      for (const auto& item : split_list(value)) ok = ok && parse_double(item, d);
+      for (const auto& item : list_items(value)) ok = ok && parse_double(item, d);
       break;
   }
   if (!ok)
@@ -207,7 +217,7 @@ std::vector<double> Config::get_doubles(const std::string& key) const {
   const Entry& e = entry(key);
   require(e.type == Type::DoubleList, "config key '" + key + "' is not a list of numbers");
   std::vector<double> out;
-  for (const auto& item : split_list(e.text)) out.push_back(std::strtod(item.c_str(), nullptr));
+  for (const auto& item : list_items(e.text)) out.push_back(std::strtod(item.c_str(), nullptr));
   return out;
 }
 const std::string& Config::help(const std::string& key) const { return entry(key).help; }
@@ -237,7 +247,7 @@ std::string Config::to_json() const {
       case Type::String: out += "\"" + json_escape(e.text) + "\""; break;
       case Type::DoubleList: {
         out += "[";
-        auto items = split_list(e.text);
+        auto items = list_items(e.text);
         for (std::size_t j = 0; j < items.size(); ++j)
           out += (j ? ", " : "") + num_text(std::strtod(items[j].c_str(), nullptr));
         out += "]";

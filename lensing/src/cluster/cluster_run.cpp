@@ -12,6 +12,7 @@
 #include "deepshear/engine/error.hpp"
 #include "deepshear/engine/fits.hpp"
 #include "deepshear/engine/log.hpp"
+#include "deepshear/engine/stats.hpp"
 #include "deepshear/imaging/moments.hpp"
 #include "deepshear/lensing/calibration.hpp"
 #include "deepshear/lensing/estimators/ksb.hpp"
@@ -23,11 +24,11 @@ namespace ds::lens {
 
 namespace {
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+// The upper middle value of v (reordered), a median that needs no averaging.
+float middle_value(std::vector<float>& v) {
+  auto mid = v.begin() + std::ptrdiff_t(v.size() / 2);
+  std::nth_element(v.begin(), mid, v.end());
+  return *mid;
 }
 
 // A `key = value` line of a configuration dump (Config::dump), "" if absent.
@@ -38,12 +39,7 @@ std::string config_value(const std::string& dump, const std::string& key) {
     auto eq = line.find('=');
     if (eq == std::string::npos || line[0] == '#') continue;
     std::string k = line.substr(0, eq), v = line.substr(eq + 1);
-    auto trim = [](std::string& s) {
-      s.erase(0, s.find_first_not_of(" \t"));
-      s.erase(s.find_last_not_of(" \t\r") + 1);
-    };
-    trim(k), trim(v);
-    if (k == key) return v;
+    if (trim(k) == key) return trim(v);
   }
   return "";
 }
@@ -120,9 +116,7 @@ double masked_box_median(const ImageF& image, const Image<unsigned char>& mask, 
     for (long xx = x0; xx < x1; ++xx)
       if (!mask(yy, xx)) v.push_back(image(yy, xx));
   if (long(v.size()) * 8 < box * box) return std::numeric_limits<double>::quiet_NaN();
-  auto mid = v.begin() + std::ptrdiff_t(v.size() / 2);
-  std::nth_element(v.begin(), mid, v.end());
-  return *mid;
+  return middle_value(v);
 }
 
 std::string upper(std::string s) {
@@ -315,11 +309,7 @@ ClusterSummary run_cluster_field(const FieldInputs& in, const ClusterOptions& op
     std::vector<float> v;
     for (long k = 0; k < field.total.image.size(); k += 3)
       if (!mask.data()[k]) v.push_back(field.total.image.data()[k]);
-    if (!v.empty()) {
-      auto mid = v.begin() + std::ptrdiff_t(v.size() / 2);
-      std::nth_element(v.begin(), mid, v.end());
-      global_bg = *mid;
-    }
+    if (!v.empty()) global_bg = middle_value(v);
   }
   std::vector<double> source_bg(N, 0.0);
   if (opt.background == "masked")
@@ -373,6 +363,8 @@ ClusterSummary run_cluster_field(const FieldInputs& in, const ClusterOptions& op
               stamp_corner(y[std::size_t(i)], side), side, stamps.data() + j * side * side);
   }
   std::map<std::string, std::vector<ShearEstimate>> results;
+  std::vector<double> kept_mag(static_cast<std::size_t>(m));  // for calibrations in magnitude
+  for (long j = 0; j < m; ++j) kept_mag[std::size_t(j)] = mag[std::size_t(kept[std::size_t(j)])];
   const auto psf = StampPsf::gaussian(S.psf_fwhm, scale);
   for (const auto& e : opt.estimators) {
     std::vector<ShearEstimate> g;
@@ -391,19 +383,9 @@ ClusterSummary run_cluster_field(const FieldInputs& in, const ClusterOptions& op
           auto cal = BinnedCalibration::load(path);
           require(cal.quantity == "magnitude", path + ": key quantity: the cluster pipeline applies calibrations in "
                                                       "magnitude, not '" + cal.quantity + "'");
-          for (long j = 0; j < long(g.size()); ++j) {
-            auto& v = g[std::size_t(j)];
-            if (v.flags) continue;
-            auto c = cal.apply({v.g1, v.g2}, mag[std::size_t(kept[std::size_t(j)])]);
-            v.g1 = c.real(), v.g2 = c.imag();
-          }
+          calibrate(g, cal, kept_mag);
         } else {
-          auto cal = Calibration::load(path);
-          for (auto& v : g)
-            if (!v.flags) {
-              auto c = cal.apply({v.g1, v.g2});
-              v.g1 = c.real(), v.g2 = c.imag();
-            }
+          calibrate(g, Calibration::load(path));
         }
       }
       g.resize(std::size_t(m));

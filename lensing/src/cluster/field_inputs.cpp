@@ -4,21 +4,13 @@
 #include <fstream>
 #include <sstream>
 
+#include "deepshear/engine/config.hpp"
 #include "deepshear/engine/error.hpp"
 #include "deepshear/engine/fits.hpp"
 
 namespace ds::lens {
 
 namespace {
-
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ','))
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
 
 std::string size_text(long ny, long nx) { return std::to_string(nx) + "x" + std::to_string(ny); }
 
@@ -59,7 +51,7 @@ std::vector<FieldInputs> read_field_list(const std::string& path) {
       require(eq != std::string::npos && eq > 0, where + ": '" + token + "' is not key=value");
       const std::string key = token.substr(0, eq), value = token.substr(eq + 1);
       std::vector<std::string> paths;
-      for (const auto& p : split_commas(value)) paths.push_back(resolve(p));
+      for (const auto& p : split_list(value)) paths.push_back(resolve(p));
       if (key == "name") f.name = value;
       else if (key == "image" || key == "images") f.images = paths;
       else if (key == "weight" || key == "weights") f.weights = paths;
@@ -70,13 +62,7 @@ std::vector<FieldInputs> read_field_list(const std::string& path) {
     }
     if (!any) continue;
     require(!f.images.empty(), where + ": no image= given");
-    if (f.weights.empty())
-      for (const auto& im : f.images) {
-        const std::string w = conventional_weight_map(im);
-        require(!w.empty(), where + ": no weight= given and no " + std::filesystem::path(im).filename().string() +
-                                " weight map by the _drz/_wht naming (one inverse-variance map per image)");
-        f.weights.push_back(w);
-      }
+    complete_weight_maps(f, "weight= given", where);
     fields.push_back(f);
   }
   require(!fields.empty(), path + ": no fields listed");
@@ -93,6 +79,17 @@ std::string conventional_weight_map(const std::string& image) {
       }
     }
   return "";
+}
+
+void complete_weight_maps(FieldInputs& in, const std::string& what, const std::string& where) {
+  if (!in.weights.empty()) return;
+  for (const auto& im : in.images) {
+    const std::string w = conventional_weight_map(im);
+    require(!w.empty(), (where.empty() ? im : where) + ": no " + what + " and no weight map beside " +
+                            std::filesystem::path(im).filename().string() +
+                            " by the _drz/_wht naming (one inverse-variance map per image)");
+    in.weights.push_back(w);
+  }
 }
 
 ImageF read_first_image(const std::string& path, int* hdu) {

@@ -6,6 +6,7 @@
 
 #include "deepshear/engine/error.hpp"
 #include "deepshear/engine/plot.hpp"
+#include "deepshear/engine/stats.hpp"
 
 namespace ds::lens {
 
@@ -20,13 +21,6 @@ std::string describe_cuts(std::uint32_t cuts) {
 }
 
 namespace {
-
-double median(std::vector<double> v) {
-  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 // Least-squares line y = a + b x through the points with keep = 1.
 bool fit_line(const std::vector<double>& x, const std::vector<double>& y, const std::vector<unsigned char>& keep,

@@ -6,6 +6,7 @@
 
 #include "deepshear/engine/error.hpp"
 #include "deepshear/engine/parallel.hpp"
+#include "deepshear/engine/stats.hpp"
 
 namespace ds::lens {
 
@@ -148,12 +149,7 @@ static double statistic(std::vector<double> v, bool median) {
     for (double x : v) s += x;
     return s / double(v.size());
   }
-  auto mid = v.begin() + long(v.size() / 2);
-  std::nth_element(v.begin(), mid, v.end());
-  if (v.size() % 2) return *mid;
-  double hi = *mid;
-  double lo = *std::max_element(v.begin(), mid);
-  return (lo + hi) / 2;
+  return ds::median(std::move(v));
 }
 
 double rrg_susceptibility(const std::vector<RrgMeasurement>& m, bool median) {

@@ -71,5 +71,7 @@ std::string json_escape(const std::string& s);
 // A number as JSON: %.*g, or null when it is not finite (JSON has no NaN).
 std::string json_number(double v, int digits = 6);
 std::string trim(const std::string& s);
+// The non-empty items of a `sep`-separated list, as written ("a,,b" -> a, b).
+std::vector<std::string> split_list(const std::string& s, char sep = ',');
 
 }  // namespace ds

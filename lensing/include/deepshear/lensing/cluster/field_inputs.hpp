@@ -45,6 +45,11 @@ struct LoadedField {
 // file exists; "" otherwise.
 std::string conventional_weight_map(const std::string& image);
 
+// When in.weights is empty, fills it with each image's conventional weight map;
+// an image without one is an error "IMAGE: no WHAT and no X_wht.fits beside it
+// ..." (what: how the weights could have been given, e.g. "weight= given").
+void complete_weight_maps(FieldInputs& in, const std::string& what, const std::string& where = "");
+
 // Reads and checks every file of a field: equal sizes, one weight per image,
 // a TAN WCS in the first image's header. Errors name the file and the problem.
 LoadedField load_field(const FieldInputs& in);

@@ -3,6 +3,9 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "deepshear/lensing/calibration.hpp"
 
 namespace ds::lens {
 
@@ -25,5 +28,10 @@ struct ShearEstimate {
 
 // "edge|blank" for people.
 std::string describe_flags(std::uint32_t flags);
+
+// Calibrates the unflagged estimates in place, (g - c) / (1 + m): one
+// calibration for all, or a per-galaxy one evaluated at q[i] for estimate i.
+void calibrate(std::vector<ShearEstimate>& g, const Calibration& cal);
+void calibrate(std::vector<ShearEstimate>& g, const BinnedCalibration& cal, const std::vector<double>& q);
 
 }  // namespace ds::lens

@@ -40,6 +40,21 @@ TanWcs TanWcs::from_header(const fits::FitsFile& f) {
                 cd12, cd21, cd22);
 }
 
+void TanWcs::write_header(fits::FitsWriter& w) const {
+  w.write_key("CTYPE1", "RA---TAN", "gnomonic projection");
+  w.write_key("CTYPE2", "DEC--TAN", "gnomonic projection");
+  w.write_key("CRPIX1", crpix1_, "reference pixel (1-based)");
+  w.write_key("CRPIX2", crpix2_, "reference pixel (1-based)");
+  w.write_key("CRVAL1", ra0_, "RA of the reference pixel [deg]");
+  w.write_key("CRVAL2", dec0_, "Dec of the reference pixel [deg]");
+  w.write_key("CD1_1", cd_[0][0], "deg / px");
+  w.write_key("CD1_2", cd_[0][1], "deg / px");
+  w.write_key("CD2_1", cd_[1][0], "deg / px");
+  w.write_key("CD2_2", cd_[1][1], "deg / px");
+  w.write_key("CUNIT1", "deg");
+  w.write_key("CUNIT2", "deg");
+}
+
 void TanWcs::pixel_to_world(double x, double y, double& ra, double& dec) const {
   // Intermediate world coordinates (deg) from 1-based pixel offsets.
   const double dx = x + 1 - crpix1_, dy = y + 1 - crpix2_;

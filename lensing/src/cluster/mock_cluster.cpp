@@ -142,8 +142,8 @@ MockCluster make_mock_cluster(const MockClusterConfig& c, Progress* progress) {
   m.config = c;
   const long n = field_pixels(c);
   const double scale = c.pixel_scale;
-  m.crpix1 = m.crpix2 = 0.5 * double(n + 1);
-  m.wcs = img::TanWcs(m.crpix1, m.crpix2, c.ra, c.dec, -scale / 3600, 0, 0, scale / 3600);
+  const double crpix = 0.5 * double(n + 1);  // 1-based: the field centre
+  m.wcs = img::TanWcs(crpix, crpix, c.ra, c.dec, -scale / 3600, 0, 0, scale / 3600);
   m.xcen = 0.5 * double(n - 1) + c.centre_dx / scale;
   m.ycen = 0.5 * double(n - 1) + c.centre_dy / scale;
   m.wcs.pixel_to_world(m.xcen, m.ycen, m.ra_cen, m.dec_cen);
@@ -234,50 +234,26 @@ MockCluster make_mock_cluster(const MockClusterConfig& c, Progress* progress) {
 }
 
 namespace {
-// The TAN WCS keys of a mock field image.
-void write_wcs(fits::FitsWriter& w, const MockCluster& m) {
-  const double s = m.config.pixel_scale / 3600;
-  w.write_key("CTYPE1", "RA---TAN", "gnomonic projection");
-  w.write_key("CTYPE2", "DEC--TAN", "gnomonic projection");
-  w.write_key("CRPIX1", m.crpix1, "reference pixel (1-based): the field centre");
-  w.write_key("CRPIX2", m.crpix2);
-  w.write_key("CRVAL1", m.config.ra, "RA of the reference pixel [deg]");
-  w.write_key("CRVAL2", m.config.dec, "Dec of the reference pixel [deg]");
-  w.write_key("CD1_1", -s, "deg / px: east left");
-  w.write_key("CD1_2", 0.0);
-  w.write_key("CD2_1", 0.0);
-  w.write_key("CD2_2", s, "deg / px: north up");
-  w.write_key("CUNIT1", "deg");
-  w.write_key("CUNIT2", "deg");
-}
-
-void write_mock_keys(fits::FitsWriter& w, const MockCluster& m) {
+// An image of the mock field with its TAN WCS and the mock's keys, atomically.
+void write_field_image(const MockCluster& m, const ImageF& image, const std::string& path, const std::string& bunit,
+                       const std::string& bunit_comment) {
+  fits::FitsWriter w(path);
+  w.write_image(image, fits::PixelType::Float32);
+  m.wcs.write_header(w);
   w.write_key("MAGZERO", m.config.background_population.zero_point, "AB zero point (CLASH total images)");
   w.write_key("PIXSCALE", m.config.pixel_scale, "arcsec / px");
   w.write_key("PSF_FWHM", m.config.psf_fwhm, "Gaussian PSF FWHM [arcsec]");
   w.write_key("NOISERMS", m.noise_rms, "RMS of the correlated noise (0: noiseless)");
   w.write_key("MOCK", true, "deepshear mock-cluster field");
+  w.write_key("BUNIT", bunit, bunit_comment);
+  w.commit();
 }
 }  // namespace
 
 void write_mock_cluster(const MockCluster& m, const std::string& dir) {
   std::filesystem::create_directories(dir);
-  {
-    fits::FitsWriter w(dir + "/mock_sci.fits");
-    w.write_image(m.image, fits::PixelType::Float32);
-    write_wcs(w, m);
-    write_mock_keys(w, m);
-    w.write_key("BUNIT", "flux/px", "sky-subtracted, zero point MAGZERO");
-    w.commit();
-  }
-  {
-    fits::FitsWriter w(dir + "/mock_wht.fits");
-    w.write_image(m.weight, fits::PixelType::Float32);
-    write_wcs(w, m);
-    write_mock_keys(w, m);
-    w.write_key("BUNIT", "1/(flux/px)^2", "inverse variance");
-    w.commit();
-  }
+  write_field_image(m, m.image, dir + "/mock_sci.fits", "flux/px", "sky-subtracted, zero point MAGZERO");
+  write_field_image(m, m.weight, dir + "/mock_wht.fits", "1/(flux/px)^2", "inverse variance");
   {
     std::vector<std::int64_t> id;
     std::vector<std::int32_t> kind, stamp;

@@ -19,6 +19,8 @@ class TanWcs {
   // CD1_1.. or CDELT1/2 with PC1_1.. (default identity). Errors name the file
   // and the key.
   static TanWcs from_header(const fits::FitsFile& f);
+  // Writes the keys from_header reads: CTYPE1/2, CRPIX1/2, CRVAL1/2, CD1_1..CD2_2, CUNIT1/2.
+  void write_header(fits::FitsWriter& w) const;
 
   // 0-based pixel (x, y) -> (RA, Dec) in degrees.
   void pixel_to_world(double x, double y, double& ra, double& dec) const;

@@ -92,7 +92,6 @@ struct MockCluster {
   ImageF image;                // ny x nx, flux per pixel (zero point 25.419), sky-subtracted
   ImageF weight;               // ny x nx, inverse variance 1 / noise_rms^2 (1e12 when noiseless; 0 masked)
   img::TanWcs wcs;             // CRPIX at the field centre, CD = diag(-scale, +scale) / 3600: north up, east left
-  double crpix1 = 0, crpix2 = 0;  // 1-based reference pixel (FITS)
   std::vector<MockSource> truth;
   double xcen = 0, ycen = 0;   // cluster centre, 0-based px
   double ra_cen = 0, dec_cen = 0;

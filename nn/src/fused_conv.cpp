@@ -1,6 +1,5 @@
 // The fused convolution stack (see fused_conv.hpp).
-// The 16-float vector type is internal to this file, so GCC's note that its
-// calling convention differs between instruction sets (-Wpsabi) does not apply.
+// The vector types are internal to nn/ (float_vectors.hpp): -Wpsabi does not apply.
 #pragma GCC diagnostic ignored "-Wpsabi"
 #include "fused_conv.hpp"
 
@@ -8,18 +7,14 @@
 #include <cstring>
 
 #include "deepshear/engine/error.hpp"
+#include "float_vectors.hpp"
 
 namespace ds::nn {
 
 namespace {
 
-typedef float v16 __attribute__((vector_size(64)));
-typedef float v16u __attribute__((vector_size(64), aligned(4)));  // for unaligned loads
-typedef float v8 __attribute__((vector_size(32)));
-typedef float v8u __attribute__((vector_size(32), aligned(4)));
+using namespace simd;
 
-inline v16 load(const float* p) { return *reinterpret_cast<const v16u*>(p); }
-inline v8 load8(const float* p) { return *reinterpret_cast<const v8u*>(p); }
 inline v16 splat(float x) {  // x - 0 folds to x, so this is one broadcast
   return x - v16{};
 }
@@ -37,7 +32,7 @@ inline void pixels(const float* in, long in_stride, long nin, const float* W, co
   v16 acc[P][NA];
   v8 acch[P];
   for (int v = 0; v < NF; ++v) {
-    const v16 bv = load(b + 16 * v);
+    const v16 bv = load16(b + 16 * v);
     for (int p = 0; p < P; ++p) acc[p][v] = bv;
   }
   if (H)
@@ -45,7 +40,7 @@ inline void pixels(const float* in, long in_stride, long nin, const float* W, co
   for (long i = 0; i < nin; ++i) {
     const float* wi = W + i * width;
     v16 w[NA];
-    for (int v = 0; v < NF; ++v) w[v] = load(wi + 16 * v);
+    for (int v = 0; v < NF; ++v) w[v] = load16(wi + 16 * v);
     v8 wh = H ? load8(wi + 16 * NF) : v8{};
     for (int p = 0; p < P; ++p) {
       const float xs = in[p * in_stride + i];

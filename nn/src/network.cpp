@@ -42,6 +42,8 @@ void Network::init_glorot(std::uint64_t seed) {
   }
 }
 
+std::uint64_t Network::dropout_purpose(std::size_t layer) { return purpose_hash("nn.dropout") + layer; }
+
 Tape::Id Network::forward(Tape& tape, const float* x, long n, const Pass& pass, Tape::Id* features) {
   Tape::Id h = tape.input(x, {n, arch_.in_h, arch_.in_w, arch_.in_c});
   for (std::size_t l = 0; l < plans_.size(); ++l) {
@@ -61,8 +63,7 @@ Tape::Id Network::forward(Tape& tape, const float* x, long n, const Pass& pass, 
       h = tape.affine(h, w, b, spec.act);
     }
     if (spec.dropout > 0 && pass.training)
-      h = tape.dropout(h, spec.dropout, true, pass.seed, purpose_hash("nn.dropout") + l,
-                       (pass.step << 24) + std::uint64_t(pass.first_item));
+      h = tape.dropout(h, spec.dropout, true, pass.seed, dropout_purpose(l), pass.dropout_first_item());
   }
   return h;
 }

@@ -10,6 +10,7 @@
 // results could differ between 1 and N threads. Products here run serially.
 #define EIGEN_DONT_PARALLELIZE
 #include <Eigen/Core>
+#include "deepshear/engine/random.hpp"
 #include <cmath>
 #include <cstring>
 
@@ -131,6 +132,17 @@ template <class T>
 void mask_forward(const T* x, const float* mask, long m, T* y) {
   for (long j = 0; j < m; ++j) y[j] = x[j] * T(mask[j]);
 }
+
+void dropout_mask(double rate, std::uint64_t seed, std::uint64_t purpose, std::uint64_t first_item, long n, long per,
+                  float* mask) {
+  const float keep = float(1.0 / (1.0 - rate));
+  const std::uint64_t cut = std::uint64_t(rate * 4294967296.0);
+  for (long r = 0; r < n; ++r) {
+    RandomStream rng(seed, purpose, first_item + std::uint64_t(r));
+    for (long j = r * per; j < (r + 1) * per; ++j) mask[j] = rng.next_u32() < cut ? 0.0f : keep;
+  }
+}
+
 template <class T>
 void mask_backward(const float* mask, long m, const T* dy, T* dx) {
   for (long j = 0; j < m; ++j) dx[j] += dy[j] * T(mask[j]);

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "deepshear/engine/error.hpp"
+#include "activation.hpp"
 #include "deepshear/nn/ops.hpp"
 
 namespace ds::nn {
@@ -18,22 +19,9 @@ long count(const Tensor::Shape& s) {
 
 long Tape::size(Id id) const { return count(shape(id)); }
 
-namespace {
-// The activation inside a conv/affine node: forward in place on y[m]; backward
-// turns the node's gradient w.r.t. its output into the gradient w.r.t. the
+// The activation inside a conv/affine node (activation.hpp): backward turns the
+// node's gradient w.r.t. its output into the gradient w.r.t. the
 // pre-activation, in place (only this node's backward reads that gradient).
-void activate(Activation act, float* y, long m) {
-  if (act == Activation::ReLU) relu_forward(y, m, y);
-  else if (act == Activation::Tanh) tanh_forward(y, m, y);
-}
-void activation_backward(Activation act, const float* y, long m, float* g) {
-  if (act == Activation::ReLU) {
-    for (long j = 0; j < m; ++j) g[j] = y[j] > 0.0f ? g[j] : 0.0f;
-  } else if (act == Activation::Tanh) {
-    for (long j = 0; j < m; ++j) g[j] *= 1.0f - y[j] * y[j];
-  }
-}
-}  // namespace
 
 // The next node, reusing a pooled one (and its buffers) after reset().
 Tape::Node& Tape::fresh() {
@@ -206,14 +194,8 @@ Tape::Id Tape::dropout(Id x, double rate, bool training, std::uint64_t seed, std
   long m = size(x);
   Node& Y = node(y);
   ensure(Y.scratch, m, false);
-  const float keep = float(1.0 / (1.0 - rate));
   const long n = shape(x)[0], per = n ? m / n : 0;
-  // Dropped when a 32-bit draw u satisfies u < rate * 2^32 (probability rate, to 2^-32).
-  const std::uint64_t cut = std::uint64_t(rate * 4294967296.0);
-  for (long r = 0; r < n; ++r) {
-    RandomStream rng(seed, purpose, first_item + std::uint64_t(r));
-    for (long j = r * per; j < (r + 1) * per; ++j) Y.scratch[std::size_t(j)] = rng.next_u32() < cut ? 0.0f : keep;
-  }
+  dropout_mask(rate, seed, purpose, first_item, n, per, Y.scratch.data());
   mask_forward(node(x).value, Y.scratch.data(), m, Y.value);
   if (ng)
     Y.backward = [this, x, y, m] {

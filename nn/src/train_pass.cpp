@@ -1,6 +1,5 @@
 // The tape-free training pass (see train_pass.hpp).
-// The 16-float vector type is internal to this file, so GCC's note that its
-// calling convention differs between instruction sets (-Wpsabi) does not apply.
+// The vector types are internal to nn/ (float_vectors.hpp): -Wpsabi does not apply.
 #pragma GCC diagnostic ignored "-Wpsabi"
 // GCC 12 reports false "may be used uninitialized" warnings inside Eigen's
 // AVX-512 product kernels; they are not ours.
@@ -14,8 +13,9 @@
 #include <cmath>
 #include <cstring>
 
-#include "deepshear/engine/random.hpp"
+#include "activation.hpp"
 #include "deepshear/nn/ops.hpp"
+#include "float_vectors.hpp"
 
 namespace ds::nn {
 
@@ -31,18 +31,7 @@ using CMapM = Eigen::Map<const RowMat>;
 // 64 floats, each held as NF 16-float vectors, H (0 or 1) 8-float halves and
 // Q (0 or 1) 4-float quarters. Written with GCC/Clang vector extensions, like
 // fused_conv.
-typedef float v16 __attribute__((vector_size(64)));
-typedef float v16u __attribute__((vector_size(64), aligned(4)));
-typedef float v8 __attribute__((vector_size(32)));
-typedef float v8u __attribute__((vector_size(32), aligned(4)));
-typedef float v4 __attribute__((vector_size(16)));
-typedef float v4u __attribute__((vector_size(16), aligned(4)));
-inline v16 load16(const float* p) { return *reinterpret_cast<const v16u*>(p); }
-inline v8 load8(const float* p) { return *reinterpret_cast<const v8u*>(p); }
-inline v4 load4(const float* p) { return *reinterpret_cast<const v4u*>(p); }
-inline void store16(float* p, v16 v) { *reinterpret_cast<v16u*>(p) = v; }
-inline void store8(float* p, v8 v) { *reinterpret_cast<v8u*>(p) = v; }
-inline void store4(float* p, v4 v) { *reinterpret_cast<v4u*>(p) = v; }
+using namespace simd;
 
 bool fits(long o) { return o > 0 && o % 4 == 0; }
 
@@ -223,21 +212,6 @@ void affine_rows(const float* a, long rows, long i, const float* w, const float*
   MapM(y, rows, o).noalias() += CMapM(a, rows, i) * CMapM(w, i, o);
 }
 
-void activate(Activation act, float* y, long n) {
-  if (act == Activation::ReLU) relu_forward(y, n, y);
-  else if (act == Activation::Tanh) tanh_forward(y, n, y);
-}
-
-// In place: g (gradient w.r.t. the activation's output y) becomes the
-// gradient w.r.t. its input.
-void activation_backward(Activation act, const float* y, long n, float* g) {
-  if (act == Activation::ReLU) {
-    for (long j = 0; j < n; ++j) g[j] = y[j] > 0.0f ? g[j] : 0.0f;
-  } else if (act == Activation::Tanh) {
-    for (long j = 0; j < n; ++j) g[j] *= 1.0f - y[j] * y[j];
-  }
-}
-
 // dw[i][o] (=, or += when accumulate) a[rows][i]^T dz[rows][o];
 // db[o] (= or +=) the column sums of dz.
 void weight_grads(const float* a, long rows, long i, const float* dz, long o, float* dw, float* db, bool accumulate) {
@@ -373,20 +347,12 @@ double TrainPass::run(const Network& net, const float* x, const float* y, long m
     }
     h = a;
     if (s.dropout > 0 && use_dropout) {
-      // The masks of Tape::dropout, drawn in the same order from the same streams.
+      // The masks of the tape's dropout (Network::forward): the same streams.
       float* mask = mask_[std::size_t(l)].data();
       float* o = out_[std::size_t(l)].data();
-      const float keep = float(1.0 / (1.0 - s.dropout));
-      const std::uint64_t cut = std::uint64_t(s.dropout * 4294967296.0);
-      const std::uint64_t purpose = purpose_hash("nn.dropout") + std::uint64_t(l);
-      const std::uint64_t first = (pass.step << 24) + std::uint64_t(pass.first_item);
-      for (long r = 0; r < m; ++r) {
-        RandomStream rng(pass.seed, purpose, first + std::uint64_t(r));
-        for (long j = r * p.out_c; j < (r + 1) * p.out_c; ++j) {
-          mask[j] = rng.next_u32() < cut ? 0.0f : keep;
-          o[j] = a[j] * mask[j];
-        }
-      }
+      dropout_mask(s.dropout, pass.seed, Network::dropout_purpose(std::size_t(l)), pass.dropout_first_item(), m,
+                   p.out_c, mask);
+      mask_forward(a, mask, m * p.out_c, o);
       h = o;
     }
   }

@@ -42,7 +42,11 @@ class Network {
     std::uint64_t seed = 0, step = 0;
     long first_item = 0;
     float* grads = nullptr;  // gradient buffer (same layout as params); null: grads()
+    // The dropout masks of a layer come from the streams (seed, dropout_purpose(layer),
+    // dropout_first_item() + sample): new masks each step, the same on any thread count.
+    std::uint64_t dropout_first_item() const { return (step << 24) + std::uint64_t(first_item); }
   };
+  static std::uint64_t dropout_purpose(std::size_t layer);
 
   // Records the forward pass on a tape. x[n][H][W][C] holds already
   // normalised inputs (must outlive the tape). Returns the output node

@@ -61,6 +61,11 @@ void tanh_forward(const T* x, long m, T* y);
 template <class T>
 void tanh_backward(const T* y, long m, const T* dy, T* dx);  // dx += dy (1 - y^2)
 // Dropout with inverted scaling: y = x * mask, mask in {0, 1/(1-rate)} given.
+// dropout_mask fills mask[n][per]: row r draws from the stream (seed, purpose,
+// first_item + r); a value is 0 when its 32-bit draw u < rate 2^32 (probability
+// rate, to 2^-32), else 1/(1-rate).
+void dropout_mask(double rate, std::uint64_t seed, std::uint64_t purpose, std::uint64_t first_item, long n, long per,
+                  float* mask);
 template <class T>
 void mask_forward(const T* x, const float* mask, long m, T* y);
 template <class T>

@@ -1,6 +1,7 @@
 // deepshear estimate STAMPS.fits --model MODEL -o OUT.fits: shear estimates
 // (g1, g2) and flags per stamp from the CNN (8-fold symmetrised and calibrated
 // by default) and, with --estimators, RRG and KSB on the same stamps.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -13,10 +14,9 @@
 #include "deepshear/engine/log.hpp"
 #include "deepshear/engine/progress.hpp"
 #include "deepshear/lensing/calibration.hpp"
-#include "deepshear/lensing/estimators/cnn.hpp"
-#include "deepshear/lensing/estimators/ksb.hpp"
-#include "deepshear/lensing/estimators/rrg.hpp"
-#include "deepshear/lensing/estimators/stamp_psf.hpp"
+#include "deepshear/lensing/estimators/estimator.hpp"
+#include "deepshear/lensing/shear_catalogue.hpp"
+#include "deepshear/nn/model_file.hpp"
 
 namespace {
 
@@ -50,6 +50,67 @@ std::vector<float> read_stamps(const std::string& path, const std::string& colum
                   (column.empty() ? std::string() : " or table with column " + column));
 }
 
+// Where the stamps are: a cube HDU (read chunk by chunk), else a table
+// column read whole.
+struct StampSource {
+  std::unique_ptr<ds::fits::FitsFile> cube;
+  std::vector<float> table;
+  long n = 0, side = 32;
+
+  StampSource(const std::string& path, const std::string& column, long side_) : side(side_) {
+    ds::fits::FitsFile f(path);
+    for (int h = 0; h < f.num_hdus() && column.empty(); ++h) {
+      auto info = f.hdu(h).info();
+      if (info.kind == ds::fits::HduKind::Image && info.shape.size() == 3) {
+        ds::require(info.shape[1] == side && info.shape[2] == side,
+                    f.where() + ": stamps are " + std::to_string(info.shape[1]) + "x" + std::to_string(info.shape[2]) +
+                        ", the estimators read " + std::to_string(side) + "x" + std::to_string(side));
+        n = info.shape[0];
+        cube = std::make_unique<ds::fits::FitsFile>(path);
+        cube->hdu(h);
+        return;
+      }
+    }
+    table = read_stamps(path, column, side, n);
+  }
+
+  // Stamps first .. first + m - 1 as (m, side, side).
+  ds::Tensor chunk(long first, long m) const {
+    if (cube) return cube->read_cube_planes(first, m);
+    ds::Tensor stamps({m, side, side});
+    std::copy(table.begin() + first * side * side, table.begin() + (first + m) * side * side, stamps.begin());
+    return stamps;
+  }
+};
+
+// OUT.fits: INDEX, the first estimator as G1, G2, FLAGS, then every
+// estimator's columns of the catalogue schema; header cards of the set-up.
+void write_estimates(const std::string& path, const std::vector<std::string>& names,
+                     const std::map<std::string, ds::lens::EstimateBatch>& results,
+                     ds::lens::EstimatorSet& estimators, const std::string& list, long n) {
+  std::vector<std::int64_t> index(static_cast<std::size_t>(n));
+  for (long i = 0; i < n; ++i) index[std::size_t(i)] = i;
+  std::vector<ds::fits::TableColumn> cols = {ds::fits::TableColumn::int64s("INDEX", index)};
+  for (const auto& e : names) {
+    std::vector<ds::fits::TableColumn> own;
+    ds::lens::catalogue::append_columns(own, e, results.at(e));
+    if (e == names.front()) {
+      for (int k = 0; k < 3; ++k) cols.push_back(own[std::size_t(k)]);
+      cols[1].name = "G1", cols[2].name = "G2", cols[3].name = "FLAGS";
+    }
+    cols.insert(cols.end(), own.begin(), own.end());
+  }
+  ds::fits::FitsWriter w(path);
+  w.write_table(cols, "SHEAR");
+  w.write_key("ESTIMATR", list, "shear estimators");
+  for (const auto& e : names)
+    for (const auto& [key, value, comment] : estimators[e].header_cards()) {
+      if (value == "T" || value == "F") w.write_key(key, value == "T", comment);
+      else w.write_key(key, value, comment);
+    }
+  w.commit();
+}
+
 int run(int argc, char** argv) {
   ds::app::Args args("deepshear estimate STAMPS.fits --model MODEL -o OUT.fits [--estimators cnn,rrg,ksb] "
                      "[--no-symmetrise] [--no-calibration]",
@@ -64,7 +125,7 @@ int run(int argc, char** argv) {
   args.option("--output", "OUT", "output FITS table");
   args.alias("-o", "--output");
   args.option("--column", "NAME", "read stamps from this table column instead of a cube");
-  args.option("--estimators", "LIST", "estimators, comma separated: cnn, rrg, ksb", "cnn");
+  args.option("--estimators", "LIST", "estimators, comma separated: " + ds::lens::known_estimators(), "cnn");
   args.option("--psf-fwhm", "ARCSEC", "Gaussian PSF FWHM for RRG and KSB", "0.12");
   args.option("--pixel-scale", "ARCSEC", "pixel scale for RRG and KSB", "0.065");
   args.flag("--no-symmetrise", "raw network on each stamp only");
@@ -74,101 +135,42 @@ int run(int argc, char** argv) {
   if (!args.parse(argc, argv)) return 0;
   if (!args.has("--output")) throw ds::Error::usage("estimate: -o OUT.fits is required");
   const std::vector<std::string> names = ds::split_list(args.get("--estimators"));
-  if (names.empty()) throw ds::Error::usage("estimate: --estimators is empty");
-  std::unique_ptr<ds::lens::CnnEstimator> cnn;
+  ds::lens::check_estimator_names(names, "estimate");
+  ds::lens::EstimatorSetup setup;
+  setup.model_path = args.get("--model");
+  setup.symmetrise = !args.has("--no-symmetrise");
+  setup.model_calibration = !args.has("--no-calibration");
+  setup.psf_fwhm = args.get_double("--psf-fwhm");
+  setup.pixel_scale = args.get_double("--pixel-scale");
+  std::shared_ptr<ds::nn::Model> model;
   long side = 32;
-  for (const auto& e : names) {
-    if (e != "cnn" && e != "rrg" && e != "ksb")
-      throw ds::Error::usage("estimate: unknown estimator '" + e + "' (known: cnn, rrg, ksb)");
-    if (e == "cnn") {
-      if (!args.has("--model")) throw ds::Error::usage("estimate: --model MODEL is required for the CNN");
-      cnn = std::make_unique<ds::lens::CnnEstimator>(ds::lens::CnnEstimator::load(
-          args.get("--model"), !args.has("--no-symmetrise"), !args.has("--no-calibration")));
-      const auto& arch = cnn->model().net.arch();
-      ds::require(arch.in_h == arch.in_w && arch.in_c == 1, "estimate: the model does not read square 1-channel stamps");
-      ds::require(arch.outputs() == 2, "estimate: the model has " + std::to_string(arch.outputs()) +
-                                           " outputs; shear estimation needs 2 (g1, g2)");
-      side = arch.in_h;
-    }
+  if (std::find(names.begin(), names.end(), "cnn") != names.end()) {
+    if (setup.model_path.empty()) throw ds::Error::usage("estimate: --model MODEL is required for the CNN");
+    model = std::make_shared<ds::nn::Model>(ds::nn::load_model(setup.model_path));
+    setup.model = model;
+    side = model->net.arch().in_h;
   }
-  // Stamps stream through in chunks: a cube is read plane range by plane
-  // range, so memory stays bounded whatever the number of stamps.
+  ds::lens::EstimatorSet estimators(names, setup, "estimate");
+  std::map<std::string, ds::lens::Calibration> cals;
+  for (const auto& e : names)
+    if (args.has("--" + e + "-calibration")) cals[e] = ds::lens::Calibration::load(args.get("--" + e + "-calibration"));
+  // Stamps stream through in chunks, so memory stays bounded.
   const long chunk = 4096;
-  const std::string in_path = args.positionals()[0], column = args.get("--column");
-  long n = 0, cube_hdu = -1;
-  std::vector<float> table_stamps;
-  {
-    ds::fits::FitsFile f(in_path);
-    for (int h = 0; h < f.num_hdus() && column.empty(); ++h) {
-      auto info = f.hdu(h).info();
-      if (info.kind == ds::fits::HduKind::Image && info.shape.size() == 3) {
-        ds::require(info.shape[1] == side && info.shape[2] == side,
-                    f.where() + ": stamps are " + std::to_string(info.shape[1]) + "x" + std::to_string(info.shape[2]) +
-                        ", the estimators read " + std::to_string(side) + "x" + std::to_string(side));
-        cube_hdu = h, n = info.shape[0];
-        break;
-      }
-    }
-  }
-  if (cube_hdu < 0) table_stamps = read_stamps(in_path, column, side, n);
-  const auto psf = ds::lens::StampPsf::gaussian(args.get_double("--psf-fwhm"), args.get_double("--pixel-scale"));
-  ds::lens::RrgOptions rrg_opt;  // G from the first chunk's population, then kept fixed
-  std::map<std::string, std::vector<ds::lens::ShearEstimate>> results;
-  std::unique_ptr<ds::fits::FitsFile> cube;
-  if (cube_hdu >= 0) cube = std::make_unique<ds::fits::FitsFile>(in_path), cube->hdu(int(cube_hdu));
+  StampSource source(args.positionals()[0], args.get("--column"), side);
+  const long n = source.n;
+  std::map<std::string, ds::lens::EstimateBatch> results;
   ds::Progress progress("estimate", n, "stamps");
   for (long first = 0; first < n; first += chunk) {
     const long m = std::min(chunk, n - first);
-    ds::Tensor stamps;
-    if (cube) {
-      stamps = cube->read_cube_planes(first, m);
-    } else {
-      stamps = ds::Tensor({m, side, side});
-      std::copy(table_stamps.begin() + first * side * side, table_stamps.begin() + (first + m) * side * side,
-                stamps.begin());
-    }
-    for (const auto& e : names) {
-      std::vector<ds::lens::ShearEstimate> g;
-      if (e == "cnn") g = cnn->estimate(stamps);
-      if (e == "rrg")
-        g = ds::lens::rrg_estimate(stamps, psf.moments, rrg_opt,
-                                   rrg_opt.fixed_G > 0 ? nullptr : &rrg_opt.fixed_G);
-      if (e == "ksb") g = ds::lens::ksb_estimate(stamps, psf.image.view());
-      if ((e == "rrg" || e == "ksb") && args.has("--" + e + "-calibration"))
-        ds::lens::calibrate(g, ds::lens::Calibration::load(args.get("--" + e + "-calibration")));
-      auto& dst = results[e];
-      dst.insert(dst.end(), g.begin(), g.end());
+    auto batches = estimators.estimate(source.chunk(first, m));
+    for (auto& [e, b] : batches) {
+      if (cals.count(e)) ds::lens::calibrate(b.estimates, cals[e]);
+      ds::lens::append_batch(results[e], b);
     }
     progress.tick(m);
   }
   progress.finish();
-  std::vector<std::int64_t> index(static_cast<std::size_t>(n));
-  for (long i = 0; i < n; ++i) index[std::size_t(i)] = i;
-  std::vector<ds::fits::TableColumn> cols = {ds::fits::TableColumn::int64s("INDEX", index)};
-  for (const auto& e : names) {
-    std::vector<double> g1, g2;
-    std::vector<std::int32_t> flags;
-    for (const auto& x : results[e]) g1.push_back(x.g1), g2.push_back(x.g2), flags.push_back(std::int32_t(x.flags));
-    std::string up = e;
-    for (auto& c : up) c = char(std::toupper(static_cast<unsigned char>(c)));
-    if (&e == &names.front()) {
-      cols.push_back(ds::fits::TableColumn::doubles("G1", g1));
-      cols.push_back(ds::fits::TableColumn::doubles("G2", g2));
-      cols.push_back(ds::fits::TableColumn::int32s("FLAGS", flags));
-    }
-    cols.push_back(ds::fits::TableColumn::doubles("G1_" + up, g1));
-    cols.push_back(ds::fits::TableColumn::doubles("G2_" + up, g2));
-    cols.push_back(ds::fits::TableColumn::int32s("FLAGS_" + up, flags));
-  }
-  ds::fits::FitsWriter w(args.get("--output"));
-  w.write_table(cols, "SHEAR");
-  w.write_key("ESTIMATR", args.get("--estimators"), "shear estimators");
-  if (cnn) {
-    w.write_key("MODEL", args.get("--model"), "model file");
-    w.write_key("SYMMETR", cnn->symmetrise(), "8-fold symmetrised (eq. 14)");
-    w.write_key("CALIBR", cnn->calibrate() && !cnn->model().cal_c.empty(), "(g - c) / (1 + m) applied");
-  }
-  w.commit();
+  write_estimates(args.get("--output"), names, results, estimators, args.get("--estimators"), n);
   ds::info("estimate: " + std::to_string(n) + " stamps -> " + args.get("--output"));
   return 0;
 }

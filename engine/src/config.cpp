@@ -27,6 +27,16 @@ std::string trim(const std::string& s) {
   return s.substr(a, b - a);
 }
 
+std::string to_upper(std::string s) {
+  for (auto& c : s) c = char(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string to_lower(std::string s) {
+  for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
 std::string json_escape(const std::string& s) {
   std::string out;
   for (char c : s) {

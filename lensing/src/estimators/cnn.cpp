@@ -69,3 +69,48 @@ std::vector<ShearEstimate> CnnEstimator::estimate(const Tensor& stamps) {
 }
 
 }  // namespace ds::lens
+
+// ---------------------------------------------------------------- registry entry
+#include "deepshear/lensing/estimators/estimator.hpp"
+
+namespace ds::lens {
+namespace {
+
+class CnnShear : public ShearEstimator {
+ public:
+  explicit CnnShear(const EstimatorSetup& s)
+      : cnn_(s.model ? nn::Model(*s.model) : nn::load_model(s.model_path), s.symmetrise, s.model_calibration),
+        path_(s.model_path) {
+    const auto& arch = cnn_.model().net.arch();
+    const std::string where = path_.empty() ? std::string("CNN model") : path_;
+    require(arch.in_h == arch.in_w && arch.in_c == 1, where + ": the model does not read square 1-channel stamps");
+    require(arch.outputs() == 2, where + ": the model has " + std::to_string(arch.outputs()) +
+                                     " outputs; shear estimation needs 2 (g1, g2)");
+  }
+  std::string name() const override { return "cnn"; }
+  EstimateBatch estimate(const Tensor& stamps) override { return {cnn_.estimate(stamps), {}}; }
+  std::vector<std::array<std::string, 3>> header_cards() const override {
+    std::vector<std::array<std::string, 3>> c;
+    if (!path_.empty()) c.push_back({"MODEL", path_, "model file"});
+    c.push_back({"SYMMETR", cnn_.symmetrise() ? "T" : "F", "8-fold symmetrised (eq. 14)"});
+    c.push_back({"CALIBR", cnn_.calibrate() && !cnn_.model().cal_c.empty() ? "T" : "F", "(g - c) / (1 + m) applied"});
+    return c;
+  }
+
+ private:
+  CnnEstimator cnn_;
+  std::string path_;
+};
+
+}  // namespace
+
+EstimatorKind cnn_estimator_kind() {
+  EstimatorKind k;
+  k.name = "cnn";
+  k.description = "the trained CNN (8-fold symmetrised, the model's calibration)";
+  k.needs.model = true;
+  k.make = [](const EstimatorSetup& s) { return std::make_unique<CnnShear>(s); };
+  return k;
+}
+
+}  // namespace ds::lens

@@ -199,3 +199,34 @@ std::vector<ShearEstimate> ksb_estimate(const Tensor& stamps, ImageView<const do
 }
 
 }  // namespace ds::lens
+
+// ---------------------------------------------------------------- registry entry
+#include "deepshear/lensing/estimators/estimator.hpp"
+#include "deepshear/lensing/estimators/stamp_psf.hpp"
+
+namespace ds::lens {
+namespace {
+
+class KsbShear : public ShearEstimator {
+ public:
+  explicit KsbShear(const EstimatorSetup& s) { set_psf(s.psf_fwhm, s.pixel_scale); }
+  std::string name() const override { return "ksb"; }
+  EstimateBatch estimate(const Tensor& stamps) override { return {ksb_estimate(stamps, psf_.view()), {}}; }
+  void set_psf(double fwhm, double pixel_scale) override { psf_ = StampPsf::gaussian(fwhm, pixel_scale).image; }
+
+ private:
+  ImageD psf_;
+};
+
+}  // namespace
+
+EstimatorKind ksb_estimator_kind() {
+  EstimatorKind k;
+  k.name = "ksb";
+  k.description = "KSB (Kaiser, Squires & Broadhurst 1995) as GalSim's HSM, with a round Gaussian PSF";
+  k.needs.psf = true;
+  k.make = [](const EstimatorSetup& s) { return std::make_unique<KsbShear>(s); };
+  return k;
+}
+
+}  // namespace ds::lens

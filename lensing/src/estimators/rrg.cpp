@@ -193,3 +193,43 @@ std::vector<ShearEstimate> rrg_estimate(const Tensor& stamps, const PsfMoments& 
 }
 
 }  // namespace ds::lens
+
+// ---------------------------------------------------------------- registry entry
+#include "deepshear/lensing/estimators/estimator.hpp"
+#include "deepshear/lensing/estimators/stamp_psf.hpp"
+
+namespace ds::lens {
+namespace {
+
+// RRG with the default options; G is the first batch's population value,
+// kept for later batches until a new PSF (a new field) starts another.
+class RrgShear : public ShearEstimator {
+ public:
+  explicit RrgShear(const EstimatorSetup& s) { set_psf(s.psf_fwhm, s.pixel_scale); }
+  std::string name() const override { return "rrg"; }
+  EstimateBatch estimate(const Tensor& stamps) override {
+    return {rrg_estimate(stamps, psf_, opt_, opt_.fixed_G > 0 ? nullptr : &opt_.fixed_G), {}};
+  }
+  void set_psf(double fwhm, double pixel_scale) override {
+    psf_ = StampPsf::gaussian(fwhm, pixel_scale).moments;
+    opt_.fixed_G = 0;
+  }
+  std::vector<std::pair<std::string, double>> parameters() const override { return {{"G", opt_.fixed_G}}; }
+
+ private:
+  PsfMoments psf_;
+  RrgOptions opt_;
+};
+
+}  // namespace
+
+EstimatorKind rrg_estimator_kind() {
+  EstimatorKind k;
+  k.name = "rrg";
+  k.description = "RRG moments (Rhodes, Refregier & Groth 2000) with a round Gaussian PSF";
+  k.needs.psf = true;
+  k.make = [](const EstimatorSetup& s) { return std::make_unique<RrgShear>(s); };
+  return k;
+}
+
+}  // namespace ds::lens

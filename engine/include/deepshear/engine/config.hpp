@@ -73,5 +73,8 @@ std::string json_number(double v, int digits = 6);
 std::string trim(const std::string& s);
 // The non-empty items of a `sep`-separated list, as written ("a,,b" -> a, b).
 std::vector<std::string> split_list(const std::string& s, char sep = ',');
+// ASCII case conversions ("cnn" <-> "CNN").
+std::string to_upper(std::string s);
+std::string to_lower(std::string s);
 
 }  // namespace ds

@@ -1,0 +1,55 @@
+#include "deepshear/lensing/shear_catalogue.hpp"
+
+#include "deepshear/engine/config.hpp"
+#include "deepshear/engine/error.hpp"
+
+namespace ds::lens::catalogue {
+
+std::string g1_column(const std::string& e) { return "G1_" + to_upper(e); }
+std::string g2_column(const std::string& e) { return "G2_" + to_upper(e); }
+std::string flags_column(const std::string& e) { return "FLAGS_" + to_upper(e); }
+
+void append_columns(std::vector<fits::TableColumn>& cols, const std::string& e, const EstimateBatch& b,
+                    const std::vector<long>& rows, long n_rows, std::uint32_t missing_flags) {
+  const long m = long(b.estimates.size());
+  if (rows.empty()) n_rows = m;
+  require(rows.empty() || long(rows.size()) == m, "catalogue: " + std::to_string(m) + " estimates for " +
+                                                      std::to_string(rows.size()) + " rows");
+  auto row = [&](long j) { return std::size_t(rows.empty() ? j : rows[std::size_t(j)]); };
+  const auto n = std::size_t(n_rows);
+  std::vector<double> g1(n, kFailedShear), g2(n, kFailedShear);
+  std::vector<std::int32_t> fl(n, std::int32_t(missing_flags));
+  for (long j = 0; j < m; ++j) {
+    const auto& v = b.estimates[std::size_t(j)];
+    g1[row(j)] = v.flags ? kFailedShear : v.g1, g2[row(j)] = v.flags ? kFailedShear : v.g2;
+    fl[row(j)] = std::int32_t(v.flags);
+  }
+  cols.push_back(fits::TableColumn::doubles(g1_column(e), g1));
+  cols.push_back(fits::TableColumn::doubles(g2_column(e), g2));
+  cols.push_back(fits::TableColumn::int32s(flags_column(e), fl));
+  for (const auto& [name, values] : b.extra) {
+    std::vector<double> v(n, kFailedShear);
+    for (long j = 0; j < m; ++j) v[row(j)] = values[std::size_t(j)];
+    cols.push_back(fits::TableColumn::doubles(to_upper(name) + "_" + to_upper(e), v));
+  }
+}
+
+std::vector<std::string> estimators_in(const fits::FitsFile& f) {
+  std::vector<std::string> names;
+  for (const auto& c : f.columns()) {
+    const std::string n = to_lower(c.name);
+    if (n.rfind("g1_", 0) == 0 && f.has_column(g2_column(n.substr(3)))) names.push_back(n.substr(3));
+  }
+  return names;
+}
+
+EstimatorColumns read_columns(const fits::FitsFile& f, const std::string& e) {
+  EstimatorColumns c;
+  c.g1 = f.read_column(g1_column(e));
+  c.g2 = f.read_column(g2_column(e));
+  c.flags = f.has_column(flags_column(e)) ? f.read_int_column(flags_column(e))
+                                          : std::vector<long long>(c.g1.size(), 0);
+  return c;
+}
+
+}  // namespace ds::lens::catalogue

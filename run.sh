@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(build-essential cmake pkg-config libeigen3-dev libfftw3-dev libcfitsio-dev doctest-dev
-          libcairo2-dev fonts-dejavu-core libhdf5-dev gzip source-extractor)
+          libcairo2-dev fonts-dejavu-core libhdf5-dev gzip source-extractor nlohmann-json3-dev)
 BUILD_DIR=${DEEPSHEAR_BUILD_DIR:-build}
 JOBS=$(nproc 2>/dev/null || echo 2)
 
@@ -36,7 +36,10 @@ ensure_packages() {
 build() {
   ensure_packages
   if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-    cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DDEEPSHEAR_ARCH="${DEEPSHEAR_ARCH:-native}" >/dev/null
+    local launcher=()  # ccache, when this machine has it, for faster rebuilds
+    command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+    cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DDEEPSHEAR_ARCH="${DEEPSHEAR_ARCH:-native}" \
+      "${launcher[@]}" >/dev/null
   fi
   cmake --build "$BUILD_DIR" -j "$JOBS" 2>&1 | grep -vE '^\[ *[0-9]+%\]|^-- |^Consolidate|^Scanning' || true
   [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "deepshear: build failed" >&2; exit 1; }

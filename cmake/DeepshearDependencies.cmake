@@ -25,6 +25,10 @@ deepshear_require(DS_FFTW_FOUND "FFTW3 (double and single precision)" libfftw3-d
 pkg_check_modules(DS_CAIRO QUIET IMPORTED_TARGET cairo)
 deepshear_require(DS_CAIRO_FOUND "cairo" libcairo2-dev)
 
+# nlohmann-json (header-only) reads and writes every JSON document.
+find_package(nlohmann_json 3 QUIET)
+deepshear_require(nlohmann_json_FOUND "nlohmann-json" nlohmann-json3-dev)
+
 # Optional: HDF5 for importing Keras weights (Debian: libhdf5-dev).
 pkg_check_modules(DS_HDF5 QUIET IMPORTED_TARGET hdf5)
 set(DEEPSHEAR_HAVE_HDF5 ${DS_HDF5_FOUND})

@@ -8,15 +8,16 @@
 
 namespace ds::lens {
 
-std::string BiasReport::to_json() const {
-  char buf[1024];
-  std::snprintf(buf, sizeof buf,
-                "{\"c1\": %.6g, \"c1_err\": %.3g, \"m1\": %.6g, \"m1_err\": %.3g, \"c2\": %.6g, \"c2_err\": %.3g, "
-                "\"m2\": %.6g, \"m2_err\": %.3g, \"sigma1\": %.6g, \"sigma1_err\": %.3g, \"sigma2\": %.6g, "
-                "\"sigma2_err\": %.3g, \"applied_calibration\": %s, \"used\": %ld, \"flagged\": %ld}",
-                fit1.c, fit1.c_err, fit1.m, fit1.m_err, fit2.c, fit2.c_err, fit2.m, fit2.m_err, rms1, rms1_err, rms2,
-                rms2_err, applied.to_json().c_str(), used, flagged);
-  return buf;
+Json BiasReport::to_json() const {
+  return Json{{"c1", json_printed(fit1.c)},         {"c1_err", json_printed(fit1.c_err, "%.3g")},
+              {"m1", json_printed(fit1.m)},         {"m1_err", json_printed(fit1.m_err, "%.3g")},
+              {"c2", json_printed(fit2.c)},         {"c2_err", json_printed(fit2.c_err, "%.3g")},
+              {"m2", json_printed(fit2.m)},         {"m2_err", json_printed(fit2.m_err, "%.3g")},
+              {"sigma1", json_printed(rms1)},       {"sigma1_err", json_printed(rms1_err, "%.3g")},
+              {"sigma2", json_printed(rms2)},       {"sigma2_err", json_printed(rms2_err, "%.3g")},
+              {"applied_calibration", calibration_json(applied)},
+              {"used", used},
+              {"flagged", flagged}};
 }
 
 BiasReport bias_report(const std::vector<StampTruth>& truth, const std::vector<ShearEstimate>& est,
@@ -108,20 +109,17 @@ std::vector<BinStats> binned_stats(const std::vector<double>& q, const std::vect
   return out;
 }
 
-std::string bins_to_json(const std::vector<BinStats>& bins) {
-  std::string out = "[";
-  for (std::size_t b = 0; b < bins.size(); ++b) {
-    const auto& s = bins[b];
-    char buf[640];
-    std::snprintf(buf, sizeof buf,
-                  "%s{\"lo\": %.6g, \"hi\": %.6g, \"n\": %ld, \"rms\": %.6g, \"rms_err\": %.3g, \"m1\": %.6g, "
-                  "\"m1_err\": %.3g, \"c1\": %.6g, \"c1_err\": %.3g, \"m2\": %.6g, \"m2_err\": %.3g, \"c2\": %.6g, "
-                  "\"c2_err\": %.3g}",
-                  b ? ", " : "", s.lo, s.hi, s.n, s.rms, s.rms_err, s.m1, s.m1_err, s.c1, s.c1_err, s.m2, s.m2_err,
-                  s.c2, s.c2_err);
-    out += buf;
-  }
-  return out + "]";
+Json bins_to_json(const std::vector<BinStats>& bins) {
+  Json out = Json::array();
+  for (const auto& s : bins)
+    out.push_back(Json{{"lo", json_printed(s.lo)},         {"hi", json_printed(s.hi)},
+                       {"n", s.n},                         {"rms", json_printed(s.rms)},
+                       {"rms_err", json_printed(s.rms_err, "%.3g")},
+                       {"m1", json_printed(s.m1)},         {"m1_err", json_printed(s.m1_err, "%.3g")},
+                       {"c1", json_printed(s.c1)},         {"c1_err", json_printed(s.c1_err, "%.3g")},
+                       {"m2", json_printed(s.m2)},         {"m2_err", json_printed(s.m2_err, "%.3g")},
+                       {"c2", json_printed(s.c2)},         {"c2_err", json_printed(s.c2_err, "%.3g")}});
+  return out;
 }
 
 std::string bins_to_csv(const std::string& estimator, const std::string& quantity, const std::vector<BinStats>& bins) {

@@ -7,6 +7,7 @@
 
 #include "deepshear/lensing/calibration.hpp"
 #include "deepshear/lensing/estimators/estimate.hpp"
+#include "deepshear/lensing/training/report_json.hpp"
 #include "deepshear/lensing/training/stamp_set.hpp"
 
 namespace ds::lens {
@@ -21,7 +22,9 @@ struct BiasReport {
   double rms1 = 0, rms2 = 0;   // calibrated RMS per component
   double rms1_err = 0, rms2_err = 0;
   long used = 0, flagged = 0;
-  std::string to_json() const;
+  // {c1, c1_err, m1, ..., sigma2_err, applied_calibration, used, flagged}:
+  // values to 6 digits, errors to 3 (Table 4).
+  Json to_json() const;
 };
 BiasReport bias_report(const std::vector<StampTruth>& truth, const std::vector<ShearEstimate>& est,
                        const Calibration* cal = nullptr, int nboot = 100, std::uint64_t seed = 1);
@@ -39,7 +42,10 @@ std::vector<BinStats> binned_stats(const std::vector<double>& q, const std::vect
                                    const std::vector<StampTruth>& truth, const std::vector<ShearEstimate>& est,
                                    const Calibration& cal, const BinnedCalibration* binned = nullptr,
                                    const std::vector<double>* q_cal = nullptr);
-std::string bins_to_json(const std::vector<BinStats>& bins);
+// [{lo, hi, n, rms, rms_err, m1, m1_err, c1, c1_err, m2, m2_err, c2, c2_err}]
+// per bin: values to 6 digits, errors to 3.
+Json bins_to_json(const std::vector<BinStats>& bins);
+// One CSV line per bin: estimator,quantity,lo,hi,n,rms,rms_err,m1,...,c2_err.
 std::string bins_to_csv(const std::string& estimator, const std::string& quantity, const std::vector<BinStats>& bins);
 
 // Edges of `nbins` bins holding equal numbers of the finite values of q.

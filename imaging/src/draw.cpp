@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "deepshear/engine/aligned.hpp"
+#include "deepshear/engine/constants.hpp"
 #include "deepshear/engine/fft.hpp"
 
 #include "deepshear/engine/error.hpp"
@@ -17,7 +18,6 @@
 namespace ds::img {
 
 namespace {
-constexpr double kPi = 3.14159265358979323846;
 
 long pos_mod(long a, long n) {
   long r = a % n;

@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "deepshear/engine/aligned.hpp"
+#include "deepshear/engine/constants.hpp"
 #include "deepshear/engine/error.hpp"
 #include "deepshear/engine/fft.hpp"
 #include "deepshear/imaging/draw.hpp"
@@ -14,7 +15,6 @@
 namespace ds::img {
 
 namespace {
-constexpr double kPi = 3.14159265358979323846;
 
 double sinc(double x) {  // sin(pi x) / (pi x)
   double px = kPi * x;

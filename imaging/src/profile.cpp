@@ -21,13 +21,13 @@
 #include <mutex>
 #include <sstream>
 
+#include "deepshear/engine/constants.hpp"
 #include "deepshear/engine/error.hpp"
 
 namespace ds::img {
 
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
 constexpr double kHuge = 1e30;  // "infinite" maxk/stepk of a point source
 
 std::string fmt(double v) {

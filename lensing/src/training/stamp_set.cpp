@@ -3,8 +3,10 @@
 #include <cmath>
 #include <filesystem>
 
+#include "deepshear/engine/constants.hpp"
 #include "deepshear/engine/data_path.hpp"
 #include "deepshear/engine/error.hpp"
+#include "deepshear/engine/fits.hpp"
 #include "deepshear/engine/parallel.hpp"
 #include "deepshear/engine/random.hpp"
 #include "deepshear/lensing/training/population.hpp"
@@ -131,7 +133,8 @@ CatalogueSplit split_rows(const img::RealGalaxyCatalog& cat, const StampSetConfi
 
 }  // namespace
 
-// Everything a set needs that does not change from stamp to stamp, loaded once.
+// Everything a set needs that does not change from stamp to stamp, loaded once,
+// and the drawing of one stamp from it.
 struct StampRenderer::Impl {
   StampSetConfig cfg;
   img::NoiseKernel kernel;
@@ -141,6 +144,15 @@ struct StampRenderer::Impl {
   CatalogueSplit split;
   std::uint64_t source_seed = 0;
   std::string purpose, noise_purpose;
+
+  // The source of stamp i (t.source, t.magnitude, t.rhalf set); real galaxies
+  // also set the chain's dilation and flux scale and return their treatment.
+  img::ProfilePtr draw_source(long i, RandomStream& r, StampTruth& t, img::TransformChain& chain,
+                              const img::RealGalaxyTreatment*& treatment) const;
+  // The augmentations and the lensing of stamp i, in the order of the draws.
+  void draw_transforms(RandomStream& r, StampTruth& t, img::TransformChain& chain) const;
+  // Stamp i (size^2 floats at out) and its truth.
+  void draw_stamp(long i, StampTruth& t, ImageView<float> out) const;
 };
 
 StampRenderer::StampRenderer(const StampSetConfig& c) : impl_(std::make_unique<Impl>()) {
@@ -165,93 +177,98 @@ StampRenderer::~StampRenderer() = default;
 
 const StampSetConfig& StampRenderer::config() const { return impl_->cfg; }
 
+img::ProfilePtr StampRenderer::Impl::draw_source(long i, RandomStream& r, StampTruth& t, img::TransformChain& chain,
+                                                 const img::RealGalaxyTreatment*& treatment) const {
+  const StampSetConfig& c = cfg;
+  if (parametric) {
+    t.source = i;
+    return c.population.draw(source_seed, std::uint64_t(i), &t.magnitude, &t.rhalf).profile();
+  }
+  const std::vector<long>* pool = &split.rows;
+  if (c.magnitude_segments) {
+    const auto& seg = split.segments[std::size_t(i % 3)];
+    if (!seg.empty()) pool = &seg;
+  }
+  if (split.matched && pool == &split.rows)
+    t.source = split.rows[(*split.matched)(r)];
+  else
+    t.source = (*pool)[std::size_t(r.integer(0, long(pool->size()) - 1))];
+  const auto& row = cat->row(std::size_t(t.source));
+  t.magnitude = row.mag;
+  t.rhalf = row.flux_radius > 0 ? row.flux_radius * row.pixel_scale * c.treatment.size_rescale : NAN;
+  chain.dilation = c.treatment.size_rescale;
+  chain.flux_scale = c.treatment.flux_rescale;
+  treatment = &c.treatment;
+  return real->profile(std::size_t(t.source));
+}
+
+// A shear component: uniform in +-shear_range, or Gaussian truncated to it.
+static double draw_shear(const StampSetConfig& c, RandomStream& r) {
+  if (c.shear_sigma <= 0) return r.uniform(-c.shear_range, c.shear_range);
+  double g;
+  do g = r.normal(0, c.shear_sigma);
+  while (std::abs(g) > c.shear_range);
+  return g;
+}
+
+void StampRenderer::Impl::draw_transforms(RandomStream& r, StampTruth& t, img::TransformChain& chain) const {
+  const StampSetConfig& c = cfg;
+  const double scale = c.setup.pixel_scale;
+  t.dilation = c.size_jitter > 0 ? r.uniform(1 - c.size_jitter, 1 + c.size_jitter) : 1.0;
+  chain.dilation *= t.dilation;
+  if (c.rotate_mirror) {
+    t.rotation = r.uniform(0, 2 * kPi);
+    t.mirror = r.uniform() < 0.5;
+  }
+  chain.rotation = t.rotation;
+  chain.mirror = t.mirror;
+  t.g1 = draw_shear(c, r);
+  t.g2 = draw_shear(c, r);
+  if (c.mu_range > 0) t.mu = 1 + (r.uniform() - 0.5) * c.mu_range;
+  chain.g1 = t.g1, chain.g2 = t.g2, chain.mu = t.mu;
+  if (c.shift_range > 0) {
+    t.dx = r.uniform(-c.shift_range, c.shift_range);
+    t.dy = r.uniform(-c.shift_range, c.shift_range);
+  }
+  if (c.centroid_fraction > 0 && std::isfinite(t.rhalf)) {
+    double rad = c.centroid_fraction * t.rhalf / scale * std::sqrt(r.uniform()), ang = r.uniform(0, 2 * kPi);
+    t.dx += rad * std::cos(ang);
+    t.dy += rad * std::sin(ang);
+  }
+  chain.shift_x = t.dx * scale;
+  chain.shift_y = t.dy * scale;
+}
+
+// The ideal S/N of StampTruth::snr: flux over noise_rms sqrt(4 pi s^2), s^2 in px^2.
+static double ideal_snr(double flux, double rhalf, double dilation, const img::StampSetup& setup, double noise_rms) {
+  const double scale = setup.pixel_scale;
+  double sp = setup.psf_fwhm / 2.3548 / scale, sg = rhalf * dilation / 1.1774 / scale;
+  return noise_rms > 0 ? flux / (noise_rms * std::sqrt(4 * kPi * (sg * sg + sp * sp))) : INFINITY;
+}
+
+void StampRenderer::Impl::draw_stamp(long i, StampTruth& t, ImageView<float> stamp) const {
+  const StampSetConfig& c = cfg;
+  RandomStream r(c.seed, purpose, std::uint64_t(i));
+  img::TransformChain chain;
+  const img::RealGalaxyTreatment* treatment = nullptr;
+  img::ProfilePtr galaxy = draw_source(i, r, t, chain, treatment);
+  draw_transforms(r, t, chain);
+  RandomStream noise_stream(c.seed, noise_purpose, std::uint64_t(i));
+  double flux = galaxy->flux() * chain.flux_scale * (treatment ? treatment->flux_factor : 1.0);
+  t.snr = ideal_snr(flux, t.rhalf, t.dilation, c.setup, noisy ? kernel.rms() : 0.0);
+  img::render_stamp(galaxy, chain, c.setup, 0, 0, stamp, treatment, noisy ? &kernel : nullptr,
+                    noisy ? &noise_stream : nullptr);
+  if (c.background != 0) stamp.for_each([&](float& v) { v += float(c.background); });
+}
+
 StampSet StampRenderer::render(long first, long n, Progress* progress) const {
-  const Impl& m = *impl_;
-  const StampSetConfig& cfg = m.cfg;
-  const long size = cfg.setup.stamp_size;
+  const long size = impl_->cfg.setup.stamp_size;
   StampSet out;
   out.stamps.resize({n, size, size});
   out.truth.resize(std::size_t(n));
-  const img::NoiseKernel& kernel = m.kernel;
-  const bool noisy = m.noisy, parametric = m.parametric;
-  const auto& cat = m.cat;
-  const auto& real = m.real;
-  const CatalogueSplit& split = m.split;
-  const std::uint64_t source_seed = m.source_seed;
-  const std::string& purpose = m.purpose;
-  const std::string& noise_purpose = m.noise_purpose;
-  const double scale = cfg.setup.pixel_scale;
-
   parallel_for(n, [&](long local, int) {
-    const StampSetConfig& c = cfg;
-    const long i = first + local;
-    RandomStream r(c.seed, purpose, std::uint64_t(i));
-    StampTruth& t = out.truth[std::size_t(local)];
-    img::ProfilePtr galaxy;
-    img::TransformChain chain;
-    const img::RealGalaxyTreatment* treatment = nullptr;
-    if (parametric) {
-      t.source = i;
-      galaxy = c.population.draw(source_seed, std::uint64_t(i), &t.magnitude, &t.rhalf).profile();
-    } else {
-      const std::vector<long>* pool = &split.rows;
-      if (c.magnitude_segments) {
-        const auto& seg = split.segments[std::size_t(i % 3)];
-        if (!seg.empty()) pool = &seg;
-      }
-      if (split.matched && pool == &split.rows)
-        t.source = split.rows[(*split.matched)(r)];
-      else
-        t.source = (*pool)[std::size_t(r.integer(0, long(pool->size()) - 1))];
-      const auto& row = cat->row(std::size_t(t.source));
-      t.magnitude = row.mag;
-      t.rhalf = row.flux_radius > 0 ? row.flux_radius * row.pixel_scale * c.treatment.size_rescale : NAN;
-      galaxy = real->profile(std::size_t(t.source));
-      chain.dilation = c.treatment.size_rescale;
-      chain.flux_scale = c.treatment.flux_rescale;
-      treatment = &c.treatment;
-    }
-    const double jitter = c.size_jitter > 0 ? r.uniform(1 - c.size_jitter, 1 + c.size_jitter) : 1.0;
-    chain.dilation *= jitter;
-    if (c.rotate_mirror) {
-      t.rotation = r.uniform(0, 2 * M_PI);
-      t.mirror = r.uniform() < 0.5;
-    }
-    chain.rotation = t.rotation;
-    chain.mirror = t.mirror;
-    auto draw_shear = [&] {
-      if (c.shear_sigma <= 0) return r.uniform(-c.shear_range, c.shear_range);
-      double g;
-      do g = r.normal(0, c.shear_sigma);
-      while (std::abs(g) > c.shear_range);
-      return g;
-    };
-    t.g1 = draw_shear();
-    t.g2 = draw_shear();
-    if (c.mu_range > 0) t.mu = 1 + (r.uniform() - 0.5) * c.mu_range;
-    chain.g1 = t.g1, chain.g2 = t.g2, chain.mu = t.mu;
-    if (c.shift_range > 0) {
-      t.dx = r.uniform(-c.shift_range, c.shift_range);
-      t.dy = r.uniform(-c.shift_range, c.shift_range);
-    }
-    if (c.centroid_fraction > 0 && std::isfinite(t.rhalf)) {
-      double rad = c.centroid_fraction * t.rhalf / scale * std::sqrt(r.uniform()), ang = r.uniform(0, 2 * M_PI);
-      t.dx += rad * std::cos(ang);
-      t.dy += rad * std::sin(ang);
-    }
-    chain.shift_x = t.dx * scale;
-    chain.shift_y = t.dy * scale;
     ImageView<float> stamp(out.stamps.data() + local * size * size, size, size);
-    RandomStream noise_stream(c.seed, noise_purpose, std::uint64_t(i));
-    {
-      double flux = galaxy->flux() * chain.flux_scale * (treatment ? treatment->flux_factor : 1.0);
-      double sp = c.setup.psf_fwhm / 2.3548 / scale, sg = t.rhalf * jitter / 1.1774 / scale;
-      double noise_rms = noisy ? kernel.rms() : 0.0;
-      t.snr = noise_rms > 0 ? flux / (noise_rms * std::sqrt(4 * M_PI * (sg * sg + sp * sp))) : INFINITY;
-    }
-    img::render_stamp(galaxy, chain, c.setup, 0, 0, stamp, treatment, noisy ? &kernel : nullptr,
-                      noisy ? &noise_stream : nullptr);
-    if (c.background != 0) stamp.for_each([&](float& v) { v += float(c.background); });
+    impl_->draw_stamp(first + local, out.truth[std::size_t(local)], stamp);
     if (progress) progress->tick();
   });
   return out;
@@ -268,6 +285,44 @@ void network_inputs(const StampSet& s, long first, long n, float* x, float* y) {
 
 StampSet make_stamp_set(const StampSetConfig& c, Progress* progress) {
   return StampRenderer(c).render(c.first, c.n, progress);
+}
+
+// One truth field of every stamp of a set, as a column of type T.
+template <class T, class F>
+static std::vector<T> truth_column(const StampSet& s, F field) {
+  std::vector<T> v;
+  v.reserve(s.truth.size());
+  for (const StampTruth& t : s.truth) v.push_back(T(field(t)));
+  return v;
+}
+
+void write_stamp_set_fits(const std::string& path, const StampSet& s, const StampSetConfig& c) {
+  using TC = fits::TableColumn;
+  fits::FitsWriter w(path);
+  w.write_cube(s.stamps, fits::PixelType::Float32);
+  w.write_key("SOURCE", c.source, "galaxy source");
+  w.write_key("SPLIT", split_name(c.split), "source split");
+  w.write_key("PIXSCALE", c.setup.pixel_scale, "arcsec per pixel");
+  w.write_key("PSFFWHM", c.setup.psf_fwhm, "target PSF FWHM [arcsec]");
+  w.write_key("SEED", (long long)c.seed, "random seed");
+  w.write_key("NOISE", c.noise_scale <= 0 ? "none" : c.noise_kernel.empty() ? "default" : c.noise_kernel,
+              "noise kernel");
+  w.write_key("NOISESCL", c.noise_scale, "noise kernel scale");
+  w.write_table({TC::doubles("g1", truth_column<double>(s, [](auto& t) { return t.g1; })),
+                 TC::doubles("g2", truth_column<double>(s, [](auto& t) { return t.g2; })),
+                 TC::doubles("mu", truth_column<double>(s, [](auto& t) { return t.mu; })),
+                 TC::doubles("magnitude", truth_column<double>(s, [](auto& t) { return t.magnitude; })),
+                 TC::doubles("r_half", truth_column<double>(s, [](auto& t) { return t.rhalf; }), 1, "arcsec"),
+                 TC::doubles("snr", truth_column<double>(s, [](auto& t) { return t.snr; })),
+                 TC::int64s("source_index", truth_column<std::int64_t>(s, [](auto& t) { return t.source; })),
+                 TC::doubles("rotation", truth_column<double>(s, [](auto& t) { return t.rotation; }), 1, "rad"),
+                 TC::int32s("mirror", truth_column<std::int32_t>(s, [](auto& t) { return t.mirror ? 1 : 0; })),
+                 TC::doubles("dilation", truth_column<double>(s, [](auto& t) { return t.dilation; })),
+                 TC::doubles("offset_x", truth_column<double>(s, [](auto& t) { return t.dx; }), 1, "px"),
+                 TC::doubles("offset_y", truth_column<double>(s, [](auto& t) { return t.dy; }), 1, "px"),
+                 TC::int64s("seed", std::vector<std::int64_t>(s.truth.size(), std::int64_t(c.seed)))},
+                "TRUTH");
+  w.commit();
 }
 
 }  // namespace ds::lens

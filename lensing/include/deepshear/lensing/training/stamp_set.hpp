@@ -70,6 +70,7 @@ struct StampTruth {
   // (px); infinite without noise, NaN when r_half is unknown.
   double snr = 0;
   long source = 0;                  // population item or catalogue row
+  double dilation = 1;              // size jitter of augmentation (ii) (the treatment's rescale not included)
   double rotation = 0;              // radians
   bool mirror = false;
   double dx = 0, dy = 0;            // centroid shift (px)
@@ -106,5 +107,12 @@ void network_inputs(const StampSet& set, long first, long n, float* x, float* y)
 
 // Renders stamps [cfg.first, cfg.first + cfg.n) of a set.
 StampSet make_stamp_set(const StampSetConfig& cfg, Progress* progress = nullptr);
+
+// Writes a set to a FITS file: the (n, ny, nx) float32 cube in the primary HDU
+// (keys SOURCE, SPLIT, PIXSCALE, PSFFWHM, SEED, NOISE, NOISESCL) and the binary
+// table TRUTH, one row per stamp: g1, g2, mu, magnitude, r_half ["], snr,
+// source_index, rotation [rad], mirror (0/1), dilation (size jitter),
+// offset_x, offset_y (centroid shift [px]) and seed (the set's).
+void write_stamp_set_fits(const std::string& path, const StampSet& set, const StampSetConfig& cfg);
 
 }  // namespace ds::lens

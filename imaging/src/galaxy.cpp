@@ -6,13 +6,13 @@
 #include <cstring>
 #include <map>
 
+#include "deepshear/engine/constants.hpp"
 #include "deepshear/engine/error.hpp"
 #include "deepshear/imaging/draw.hpp"
 
 namespace ds::img {
 
 namespace {
-constexpr double kPi = 3.14159265358979323846;
 constexpr std::size_t kLockStripes = 64;
 
 // Reduced shear of an ellipse with axis ratio q and major-axis angle beta.
@@ -37,6 +37,10 @@ ProfilePtr real_galaxy(ImageView<const double> gal, ImageView<const double> psf,
   auto gal_ii = interpolated_image(gal, scale, go);
   ProfilePtr p = fold_psf ? reconvolution_profile(gal_ii, psf_ii) : convolve({gal_ii, deconvolve(psf_ii)});
   return flux_rescale != 1 ? flux_scaled(p, flux_rescale) : p;
+}
+
+ProfilePtr RealGalaxyTreatment::rescaled(const ProfilePtr& source) const {
+  return flux_scaled(dilated(source, size_rescale), flux_rescale);
 }
 
 RealGalaxySource::RealGalaxySource(std::shared_ptr<const RealGalaxyCatalog> cat)
@@ -276,7 +280,7 @@ void render_stamp(const ProfilePtr& galaxy, const TransformChain& chain, const S
   for (long y = 0; y < setup.stamp_size; ++y)
     for (long x = 0; x < setup.stamp_size; ++x) {
       float v = full(y + c0, x + c0);
-      if (real) v = v < real->cutoff ? 0.0f : float(v * real->flux_factor);
+      if (real) v = real->cut(v);
       out(y, x) = v;
     }
   if (noise && r) add_correlated_noise(out, *noise, *r);

@@ -1,5 +1,5 @@
 // Galaxy sources (real-galaxy catalogues, the parametric model) and the stamp
-// pipeline; the render and simulate commands.
+// pipeline; the render command (simulate: tests/lensing/simulate_test.cpp).
 #include <cmath>
 #include <set>
 
@@ -190,33 +190,6 @@ TEST_CASE("render: deepshear render writes the stamp that the library draws") {
   res = ds::test::run_cli("render --galaxy=blob --out " + tmp / "c.fits");
   CHECK(res.exit_code != 0);
   CHECK(res.err.find("blob") != std::string::npos);
-}
-
-TEST_CASE("render: deepshear simulate gives the same stamps and truth on 1 and 2 threads") {
-  ds::test::TempDir tmp;
-  for (const char* noise : {"none", "default"}) {
-    std::string a_path = tmp / (std::string("a_") + noise + ".fits"), b_path = tmp / (std::string("b_") + noise + ".fits");
-    auto r1 = ds::test::run_cli(std::string("simulate --n=24 --seed=3 --threads 1 --quiet --noise=") + noise + " --out " + a_path);
-    auto r2 = ds::test::run_cli(std::string("simulate --n=24 --seed=3 --threads 2 --quiet --noise=") + noise + " -o " + b_path);
-    INFO(r1.err << r2.err);
-    REQUIRE(r1.exit_code == 0);
-    REQUIRE(r2.exit_code == 0);
-    ds::fits::FitsFile a(a_path), b(b_path);
-    auto ca = a.read_cube(), cb = b.read_cube();
-    REQUIRE(ca.shape() == ds::Tensor::Shape({24, 32, 32}));
-    // Bit-identical, with and without noise.
-    double worst = 0;
-    for (long i = 0; i < ca.size(); ++i) worst = std::max(worst, double(std::abs(ca[i] - cb[i])));
-    CHECK(worst == 0.0);
-    a.hdu("TRUTH");
-    b.hdu("TRUTH");
-    auto g1 = a.read_column("g1"), g1b = b.read_column("g1");
-    CHECK(g1 == g1b);
-    for (double g : g1) CHECK(std::abs(g) <= 0.2);
-    auto mag = a.read_column("magnitude");
-    for (double m : mag) CHECK((m >= 20 && m <= 27));
-    CHECK(a.read_column("offset_x").size() == 24);
-  }
 }
 
 TEST_CASE("render: the 64x64 periodic render of the pipeline matches an unrestricted draw in the kept 32x32") {

@@ -52,6 +52,11 @@ struct RealGalaxyTreatment {
   double flux_rescale = 0.5416666666666667 * 0.5416666666666667;  // alpha^2 (paper sec. 3)
   double cutoff = 0.012;                    // post-render: pixels below are set to 0
   double flux_factor = 0.32;                // then multiplied by this (= dM 1.236 mag)
+
+  // The source rescaled: dilated by size_rescale, flux times flux_rescale.
+  ProfilePtr rescaled(const ProfilePtr& source) const;
+  // A rendered pixel after the cut-off and the flux factor.
+  float cut(float v) const { return v < cutoff ? 0.0f : float(v * flux_factor); }
 };
 
 // ---------------------------------------------------------------- parametric galaxies

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
 #include "deepshear/engine/atomic_file.hpp"
 #include "deepshear/engine/fits.hpp"
 #include "deepshear/lensing/cluster/mock_field.hpp"
@@ -42,14 +44,17 @@ TEST_CASE("cluster maps command: mock catalogues in, maps, calibration, errors a
     CHECK_MESSAGE(std::filesystem::exists(tmp / ("out/" + std::string(f))), f);
   std::string html = ds::read_text_file(tmp / "out/index.html");
   CHECK(html.find("field1_whisker_rrg.png") != std::string::npos);
-  std::string json = ds::read_text_file(tmp / "out/maps.json");
-  CHECK(json.find("\"relative_calibration\": {\"cnn\": {\"g1\"") != std::string::npos);
+  const auto json = nlohmann::json::parse(ds::read_text_file(tmp / "out/maps.json"));
+  CHECK(json["relative_calibration"]["cnn"]["g1"]["samples"].get<long>() > 3);
+  CHECK(json["fields"].size() == 2);
+  CHECK(json["fields"][1]["estimators"]["rrg"]["tangential_profile"].size() == 8);
+  CHECK(json["config"]["out"] == tmp / "out");
   // sigma_source follows the injected noise: the CNN-like estimator's is the smaller.
   auto at = [&](const std::string& est_name) {
-    std::string key = "{\"lambda\": 19.5, \"estimator\": \"" + est_name + "\", \"sigma_source\": ";
-    auto p = json.find(key);
-    REQUIRE(p != std::string::npos);
-    return std::stod(json.substr(p + key.size(), 12));
+    for (const auto& e : json["source_errors"])
+      if (e["lambda"] == 19.5 && e["estimator"] == est_name) return e["sigma_source"].get<double>();
+    FAIL("no sigma_source for " << est_name);
+    return 0.0;
   };
   CHECK(at("cnn") == doctest::Approx(0.22).epsilon(0.1));
   CHECK(at("rrg") == doctest::Approx(0.28).epsilon(0.1));

@@ -68,4 +68,24 @@ void write_maps_fits(const ShearMaps& m, const std::string& path, const SkyRefer
   w.commit();
 }
 
+void write_linear_wcs(FitsWriter& w, const Grid& g) {
+  w.write_key("CTYPE1", "LINEAR"), w.write_key("CTYPE2", "LINEAR");
+  w.write_key("CUNIT1", "arcsec"), w.write_key("CUNIT2", "arcsec");
+  w.write_key("CRPIX1", 1.0), w.write_key("CRPIX2", 1.0);
+  w.write_key("CRVAL1", g.x0), w.write_key("CRVAL2", g.y0);
+  w.write_key("CDELT1", g.step), w.write_key("CDELT2", g.step);
+}
+
+void write_convergence_fits(const ConvergenceMap& kappa, const Grid& grid, const std::string& estimator,
+                            double lambda, const std::string& path) {
+  FitsWriter w(path);
+  for (int mode = 0; mode < 2; ++mode) {
+    w.write_image(mode == 0 ? kappa.kappa_e : kappa.kappa_b, PixelType::Float64, mode == 0 ? "KAPPA_E" : "KAPPA_B");
+    write_linear_wcs(w, grid);
+    w.write_key("ESTIMATR", estimator, "shear estimator");
+    w.write_key("LAMBDA", lambda, "smoothing length [arcsec]");
+  }
+  w.commit();
+}
+
 }  // namespace ds::lens

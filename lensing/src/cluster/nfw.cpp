@@ -176,4 +176,13 @@ NfwFit fit_nfw_m200(const NfwLens& lens, const std::vector<double>& theta, const
   return fit;
 }
 
+std::optional<NfwFit> fit_nfw_profile(const NfwLens& lens, const TangentialProfile& p) {
+  std::vector<double> theta, gt, err;
+  for (std::size_t b = 0; b < p.gt.size(); ++b)
+    if (p.n[b] > 2 && std::isfinite(p.gt_err[b]) && p.gt_err[b] > 0)
+      theta.push_back(p.r_mean[b]), gt.push_back(p.gt[b]), err.push_back(p.gt_err[b]);
+  if (theta.size() < 2) return std::nullopt;
+  return fit_nfw_m200(lens, theta, gt, err);
+}
+
 }  // namespace ds::lens

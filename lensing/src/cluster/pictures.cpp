@@ -140,4 +140,35 @@ void plot_calibration_samples(const PairedSamples& d, const LineFit& fit, const 
   fig.save(path);
 }
 
+void plot_convergence_map(const ConvergenceMap& kappa, const Grid& g, const std::string& estimator,
+                          const std::string& path) {
+  plot::Figure fig(640, 560);
+  auto& ax = fig.axes();
+  ax.image(kappa.kappa_e.view(), g.x0 - g.step / 2, g.x0 + g.step * (double(g.nx) - 0.5), g.y0 - g.step / 2,
+           g.y0 + g.step * (double(g.ny) - 0.5), 0, 0, "kappa (E mode)");
+  ax.equal_aspect();
+  ax.title("Kaiser-Squires convergence, " + estimator);
+  ax.xlabel("x [arcsec]");
+  ax.ylabel("y [arcsec]");
+  fig.save(path);
+}
+
+void plot_tangential_profiles(const std::vector<TangentialProfile>& profiles, const std::vector<std::string>& names,
+                              const std::string& path) {
+  require(profiles.size() == names.size(), "tangential profiles: " + std::to_string(profiles.size()) +
+                                               " profiles for " + std::to_string(names.size()) + " names");
+  plot::Figure fig(720, 460);
+  auto& ax = fig.axes();
+  for (std::size_t e = 0; e < profiles.size(); ++e) {
+    const TangentialProfile& p = profiles[e];
+    ax.errorbars(p.r_mean, p.gt, p.gt_err, names[e] + " g_t", int(e));
+    ax.errorbars(p.r_mean, p.gx, p.gx_err, names[e] + " g_x", int(e) + 4);
+  }
+  ax.hline(0);
+  ax.xlabel("radius [arcsec]");
+  ax.ylabel("shear");
+  ax.title("tangential (g_t) and cross (g_x) shear");
+  fig.save(path);
+}
+
 }  // namespace ds::lens

@@ -69,4 +69,14 @@ TangentialProfile tangential_profile(const std::vector<double>& x, const std::ve
   return p;
 }
 
+std::vector<double> log_radius_edges(const std::vector<double>& x, const std::vector<double>& y, double xc,
+                                     double yc, int nbins, double r_min) {
+  require(x.size() == y.size() && nbins > 0 && r_min > 0, "radius edges: bad sources or bins");
+  double rmax = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) rmax = std::max(rmax, std::hypot(x[i] - xc, y[i] - yc));
+  std::vector<double> edges;
+  for (int b = 0; b <= nbins; ++b) edges.push_back(r_min * std::pow(rmax / r_min, double(b) / double(nbins)));
+  return edges;
+}
+
 }  // namespace ds::lens

@@ -2,6 +2,8 @@
 #pragma once
 #include <string>
 
+#include "deepshear/engine/fits.hpp"
+#include "deepshear/lensing/cluster/kaiser_squires.hpp"
 #include "deepshear/lensing/cluster/maps.hpp"
 
 namespace ds::lens {
@@ -21,5 +23,14 @@ struct SkyReference {
 // `sky` is present, else a linear one in arcsec offsets (CTYPE 'OFFSET-X'/'OFFSET-Y').
 // Every HDU carries LAMBDA (arcsec) and MINNEFF.
 void write_maps_fits(const ShearMaps& maps, const std::string& path, const SkyReference& sky = {});
+
+// The linear WCS of a grid in arcsec offsets on the current HDU: CTYPE 'LINEAR', CUNIT
+// arcsec, pixel 1 at (g.x0, g.y0), g.step arcsec per pixel.
+void write_linear_wcs(fits::FitsWriter& w, const Grid& g);
+
+// Writes a convergence map as two float64 images, KAPPA_E and KAPPA_B, each with the
+// linear WCS of `grid`, ESTIMATR = `estimator` and LAMBDA = `lambda` (arcsec).
+void write_convergence_fits(const ConvergenceMap& kappa, const Grid& grid, const std::string& estimator,
+                            double lambda, const std::string& path);
 
 }  // namespace ds::lens

@@ -18,7 +18,10 @@
 //   gamma_t = (mean Sigma - Sigma) / Sigma_crit, kappa = Sigma / Sigma_crit, g_t = gamma_t / (1 - kappa),
 //   mu = 1 / ((1 - kappa)^2 - gamma_t^2) (negative between the critical curves).
 #pragma once
+#include <optional>
 #include <vector>
+
+#include "deepshear/lensing/cluster/tangential_profile.hpp"
 
 namespace ds::lens {
 
@@ -85,5 +88,10 @@ struct NfwFit {
 // interval from chi^2 = min + 1 by bisection. The model is evaluated at each bin's radius.
 NfwFit fit_nfw_m200(const NfwLens& lens, const std::vector<double>& theta, const std::vector<double>& gt,
                     const std::vector<double>& err);
+
+// fit_nfw_m200 on the bins of a tangential profile that hold more than 2 sources and
+// a finite, positive g_t error (at each bin's mean radius); nothing when fewer than 2
+// bins qualify.
+std::optional<NfwFit> fit_nfw_profile(const NfwLens& lens, const TangentialProfile& profile);
 
 }  // namespace ds::lens

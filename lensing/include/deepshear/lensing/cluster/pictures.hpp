@@ -2,10 +2,13 @@
 // with ds::plot. Axes are in arcmin on the sky plane.
 #pragma once
 #include <string>
+#include <vector>
 
+#include "deepshear/lensing/cluster/kaiser_squires.hpp"
 #include "deepshear/lensing/cluster/maps.hpp"
 #include "deepshear/lensing/cluster/relative_calibration.hpp"
 #include "deepshear/lensing/cluster/source_error.hpp"
+#include "deepshear/lensing/cluster/tangential_profile.hpp"
 
 namespace ds::lens {
 
@@ -26,5 +29,15 @@ void plot_sigma_vs_lambda(const SourceErrors& errors, const std::string& path);
 // line and y = x (Figures 14-15).
 void plot_calibration_samples(const PairedSamples& samples, const LineFit& fit, const std::string& path,
                               const std::string& xlabel = "reference g", const std::string& ylabel = "estimator g");
+
+// The E-mode convergence of `estimator` on `grid` (axes in arcsec, each cell centred on
+// its grid point).
+void plot_convergence_map(const ConvergenceMap& kappa, const Grid& grid, const std::string& estimator,
+                          const std::string& path);
+
+// Tangential (g_t) and cross (g_x) shear against radius with their errors, one colour
+// pair per estimator (profiles[e] named names[e]).
+void plot_tangential_profiles(const std::vector<TangentialProfile>& profiles, const std::vector<std::string>& names,
+                              const std::string& path);
 
 }  // namespace ds::lens

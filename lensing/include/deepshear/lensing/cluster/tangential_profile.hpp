@@ -28,4 +28,9 @@ TangentialProfile tangential_profile(const std::vector<double>& x, const std::ve
                                      const std::vector<double>& g1, const std::vector<double>& g2, double xc,
                                      double yc, const std::vector<double>& edges, double sigma = 0);
 
+// nbins + 1 logarithmically spaced radii from r_min to the largest distance of a source
+// (x, y, arcsec) from (xc, yc): r_min (r_max / r_min)^(b / nbins), b = 0..nbins.
+std::vector<double> log_radius_edges(const std::vector<double>& x, const std::vector<double>& y, double xc,
+                                     double yc, int nbins = 8, double r_min = 10.0);
+
 }  // namespace ds::lens

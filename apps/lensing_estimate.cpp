@@ -20,21 +20,12 @@
 
 namespace {
 
-// Reads the stamps: the first image HDU with 3 axes (nz, ny, nx), or, with
-// --column, a vector column of a table HDU (ny*nx values per row).
+// Reads the stamps of a table: with --column, a vector column of a table HDU
+// (ny*nx values per row). Cubes are read chunk by chunk by StampSource.
 std::vector<float> read_stamps(const std::string& path, const std::string& column, long side, long& n) {
   ds::fits::FitsFile f(path);
   for (int h = 0; h < f.num_hdus(); ++h) {
-    f.hdu(h);
-    auto info = f.info();
-    if (column.empty() && info.kind == ds::fits::HduKind::Image && info.shape.size() == 3) {
-      ds::require(info.shape[1] == side && info.shape[2] == side,
-                  f.where() + ": stamps are " + std::to_string(info.shape[1]) + "x" + std::to_string(info.shape[2]) +
-                      ", the model reads " + std::to_string(side) + "x" + std::to_string(side));
-      ds::Tensor cube = f.read_cube();
-      n = cube.dim(0);
-      return std::vector<float>(cube.begin(), cube.end());
-    }
+    auto info = f.hdu(h).info();
     if (!column.empty() && info.kind != ds::fits::HduKind::Image && f.has_column(column)) {
       auto m = f.read_vector_column(column);
       ds::require(m.cols() == side * side, f.where() + ": column " + column + " has " + std::to_string(m.cols()) +

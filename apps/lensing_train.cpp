@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "deepshear/lensing/training/report_figures.hpp"
 #include "deepshear/engine/atomic_file.hpp"
 #include "deepshear/engine/log.hpp"
-#include "deepshear/engine/plot.hpp"
 #include "deepshear/lensing/training/train_run.hpp"
 
 namespace {
@@ -34,16 +34,7 @@ int run(int argc, char** argv) {
   std::filesystem::create_directories(report_dir);
   ds::write_text_atomic(report_dir + "/training.json", report.to_json() + "\n");
   ds::write_text_atomic(report_dir + "/config.cfg", cfg.dump());
-  std::vector<double> ep, tl, vl;
-  for (const auto& h : report.history) ep.push_back(double(h.epoch)), tl.push_back(h.train_loss), vl.push_back(h.val_loss);
-  ds::plot::Figure fig(720, 460);
-  auto& ax = fig.axes();
-  ax.line(ep, tl, "training loss");
-  ax.line(ep, vl, "validation loss");
-  ax.xlabel("epoch");
-  ax.ylabel("mean squared error");
-  ax.title("training history");
-  fig.save(report_dir + "/loss.svg");
+  ds::lens::save_loss_figure(report.history, report_dir + "/loss.svg");
   std::printf("model %s: CNN on the calibration set m1 %.4f m2 %.4f c1 %.4f c2 %.4f, RMS %.4f %.4f; "
               "RRG RMS %.4f %.4f\n",
               cfg.get_string("out").c_str(), report.cal_fit1.m, report.cal_fit2.m, report.cal_fit1.c,

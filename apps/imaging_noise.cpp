@@ -1,8 +1,6 @@
 // deepshear noise-kernel IMAGE.fits -o kernel.{fits,txt}: the 7x7 correlated-noise
 // kernel of a background image (paper sec. 2.1.4): 7x7 patches free of sources
 // -> 49x49 covariance -> symmetric square root -> central row.
-#include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -10,42 +8,10 @@
 #include "cli.hpp"
 #include "deepshear/engine/error.hpp"
 #include "deepshear/engine/fits.hpp"
+#include "deepshear/imaging/mask.hpp"
 #include "deepshear/imaging/noise.hpp"
 
 namespace {
-
-// Pixels above median + k * 1.4826 MAD of the finite pixels (sources), grown
-// by `grow` pixels in every direction (a square).
-ds::Image<unsigned char> threshold_mask(const ds::ImageF& im, double k, long grow) {
-  std::vector<float> v;
-  v.reserve(std::size_t(im.size()));
-  for (float p : im)
-    if (std::isfinite(p)) v.push_back(p);
-  ds::require(v.size() > 49, "noise-kernel: the image has fewer than 50 finite pixels");
-  auto median = [](std::vector<float> a) {
-    std::nth_element(a.begin(), a.begin() + long(a.size() / 2), a.end());
-    return double(a[a.size() / 2]);
-  };
-  const double med = median(v);
-  for (float& p : v) p = float(std::abs(p - med));
-  const double sigma = 1.4826 * median(v);
-  const double cut = med + k * sigma;
-  const long ny = im.ny(), nx = im.nx();
-  ds::Image<unsigned char> hot(ny, nx, 0), out(ny, nx, 0);
-  for (long y = 0; y < ny; ++y)
-    for (long x = 0; x < nx; ++x) hot(y, x) = std::isfinite(im(y, x)) && im(y, x) > cut;
-  // Square dilation, separably: rows then columns.
-  ds::Image<unsigned char> tmp(ny, nx, 0);
-  for (long y = 0; y < ny; ++y)
-    for (long x = 0; x < nx; ++x)
-      if (hot(y, x))
-        for (long d = std::max(0L, x - grow); d <= std::min(nx - 1, x + grow); ++d) tmp(y, d) = 1;
-  for (long y = 0; y < ny; ++y)
-    for (long x = 0; x < nx; ++x)
-      if (tmp(y, x))
-        for (long d = std::max(0L, y - grow); d <= std::min(ny - 1, y + grow); ++d) out(d, x) = 1;
-  return out;
-}
 
 int run(int argc, char** argv) {
   ds::app::Args args("deepshear noise-kernel IMAGE.fits [--mask MASK.fits] -o KERNEL.{fits,txt}",
@@ -82,7 +48,8 @@ int run(int argc, char** argv) {
     for (long i = 0; i < m.size(); ++i) mask.data()[i] = m.data()[i] != 0;
     mask_how = "mask " + args.get("--mask");
   } else {
-    mask = threshold_mask(im, args.get_double("--clip"), args.get_int("--grow"));
+    if (args.get_int("--grow") < 0) throw ds::Error::usage("noise-kernel: --grow must be >= 0");
+    mask = ds::img::threshold_mask(im, args.get_double("--clip"), args.get_int("--grow"));
     mask_how = "threshold median + " + args.get("--clip") + " sigma, grown " + args.get("--grow") + " px";
   }
   long masked = 0;

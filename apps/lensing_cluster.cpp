@@ -11,7 +11,6 @@
 #include "deepshear/engine/data_path.hpp"
 #include "deepshear/engine/error.hpp"
 #include "deepshear/engine/log.hpp"
-#include "deepshear/engine/progress.hpp"
 #include "deepshear/lensing/cluster/cluster_run.hpp"
 
 namespace ds::app {
@@ -27,14 +26,14 @@ void declare(Config& cfg) {
   cfg.add_string("fields", "", "list file of fields (one per line: name= image= weight= [mask=] [catalog=])");
   cfg.add_string("out", "", "output folder (required)");
   cfg.add_string("model", "", "CNN model file ('' = the shipped data/model_default.dsm)");
-  cfg.add_string("estimators", "cnn,rrg", "estimators, comma separated: cnn, rrg, ksb");
+  cfg.add_string("estimators", "cnn,rrg", "estimators, comma separated: any of " + lens::known_estimators());
   cfg.add_double("zero_point", d.zero_point, "magnitude zero point of the total image");
   cfg.add_double("psf_fwhm", d.psf_fwhm, "Gaussian PSF FWHM for RRG [arcsec] (0 = median of the point sources)");
-  for (const char* e : {"cnn", "rrg", "ksb"})
-    cfg.add_string(std::string(e) + "_calibration", "default",
-                   std::string("calibration file of ") + e +
+  for (const auto& k : lens::estimator_kinds())
+    cfg.add_string(k.name + "_calibration", "default",
+                   "calibration file of " + k.name +
                        ", global or in magnitude bins as deepshear evaluate writes them ('default' = data/calibration_" +
-                       e + "_magnitude.cfg" + (std::string(e) == "cnn" ? " with the default model" : "") + "; 'none')");
+                       k.name + "_magnitude.cfg" + (k.needs.model ? " with the default model" : "") + "; 'none')");
   cfg.add_double("exposure_min", d.cuts.exposure_min, "cut: mean inverse variance in the box below this [ADU^-2]");
   cfg.add_int("exposure_box", d.cuts.exposure_box, "side of the exposure box [px]");
   cfg.add_int("sextractor_flags", long(d.cuts.sextractor_flags), "cut: SExtractor FLAGS bits (0 = off)");
@@ -63,18 +62,21 @@ void declare(Config& cfg) {
 
 lens::ClusterOptions options_from(const Config& cfg) {
   lens::ClusterOptions o;
-  o.estimators = split_list(cfg.get_string("estimators"));
-  if (o.estimators.empty()) throw Error::usage("cluster: --estimators is empty");
+  o.estimators.clear();
+  for (const auto& e : split_list(cfg.get_string("estimators"))) o.estimators.push_back(trim(e));
+  o.model = cfg.get_string("model");
   o.zero_point = cfg.get_double("zero_point");
   o.psf_fwhm = cfg.get_double("psf_fwhm");
   if (o.psf_fwhm < 0) throw Error::usage("cluster: --psf-fwhm must be >= 0");
-  for (const std::string e : {"cnn", "rrg", "ksb"}) {
-    const std::string v = cfg.get_string(e + "_calibration");
-    std::string path = v;
-    if (v == "none" || v.empty()) path = "";
-    // The shipped CNN calibration belongs to the shipped model only.
-    if (v == "default") path = e == "cnn" && !cfg.get_string("model").empty() ? "" : data_path("calibration_" + e + "_magnitude.cfg");
-    o.calibrations[e] = path;
+  for (const auto& k : lens::estimator_kinds()) {
+    const std::string v = cfg.get_string(k.name + "_calibration");
+    std::string path = v == "none" ? "" : v;
+    // The shipped calibration of a model-reading estimator belongs to the shipped model only.
+    if (v == "default") {
+      const std::string shipped = "calibration_" + k.name + "_magnitude.cfg";
+      path = k.needs.model && !o.model.empty() ? "" : data_path_or_empty(shipped);
+    }
+    o.calibrations[k.name] = path;
   }
   o.cuts.exposure_min = cfg.get_double("exposure_min");
   o.cuts.exposure_box = cfg.get_int("exposure_box");
@@ -101,10 +103,9 @@ lens::ClusterOptions options_from(const Config& cfg) {
   std::stringstream ss(cfg.get_string("sextractor_args"));
   for (std::string t; ss >> t;) o.sextractor.extra.push_back(t);
   o.picture_format = cfg.get_string("pictures");
-  if (o.picture_format != "png" && o.picture_format != "svg")
-    throw Error::usage("cluster: --pictures must be png or svg, not '" + o.picture_format + "'");
   o.keep_work = cfg.get_bool("keep_work");
   o.truth = cfg.get_string("truth");
+  lens::check_cluster_options(o);
   return o;
 }
 
@@ -142,38 +143,11 @@ int run(int argc, char** argv) {
     lens::complete_weight_maps(f, "weight map given (--weight)");
     fields.push_back(f);
   }
-  std::unique_ptr<lens::CnnEstimator> cnn;
-  if (std::find(opt.estimators.begin(), opt.estimators.end(), "cnn") != opt.estimators.end()) {
-    const std::string model = cfg.get_string("model").empty() ? data_path("model_default.dsm") : cfg.get_string("model");
-    cnn = std::make_unique<lens::CnnEstimator>(lens::CnnEstimator::load(model));
-    const auto& arch = cnn->model().net.arch();
-    require(arch.in_h == 32 && arch.in_w == 32 && arch.in_c == 1 && arch.outputs() == 2,
-            model + ": the cluster pipeline needs a model of 32x32 stamps with 2 outputs (g1, g2)");
-  }
+  auto estimators = lens::make_cluster_estimators(opt);  // the model read and checked before any output
   std::filesystem::create_directories(out);
   write_text_atomic(out + "/cluster_config.cfg", cfg.dump());
-  std::string json = "{\"fields\": [";
-  Progress progress("cluster", long(fields.size()), "fields");
-  for (std::size_t i = 0; i < fields.size(); ++i) {
-    auto s = lens::run_cluster_field(fields[i], opt, cnn.get(), out);
-    json += std::string(i ? ", " : "") + s.json();
-    std::cout << s.field << ": " << s.sources << " sources, " << s.kept << " kept (" << s.point_sources
-              << " point sources), PSF FWHM " << json_number(s.psf_fwhm, 4) << "\", noise RMS "
-              << json_number(s.noise_rms, 4) << " (model " << json_number(s.model_noise_rms, 4) << "), "
-              << json_number(s.seconds, 3) << " s";
-    if (s.ran_sextractor) std::cout << " (SExtractor " << json_number(s.sextractor_seconds, 3) << " s)";
-    std::cout << " -> " << s.outputs.front() << "\n";
-    if (s.truth_matched > 0) {
-      std::cout << s.field << ": " << s.truth_matched << " kept sources matched to the truth; RMS of g - g_true:";
-      for (const auto& [e, r] : s.truth_rms)
-        std::cout << " " << e << " " << json_number(r.rms1, 3) << "/" << json_number(r.rms2, 3) << " (" << r.n << ")";
-      std::cout << "\n";
-    }
-    progress.tick();
-  }
-  progress.finish();
-  json += "]}\n";
-  write_text_atomic(out + "/cluster_summary.json", json);
+  auto report = lens::run_cluster(fields, opt, estimators, out, [](const lens::ClusterSummary& s) { std::cout << s.text(); });
+  write_text_atomic(out + "/cluster_summary.json", report.to_json().dump(2) + "\n");
   return 0;
 }
 

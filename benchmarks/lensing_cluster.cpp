@@ -37,8 +37,8 @@ int main(int argc, char** argv) {
   ClusterOptions opt;
   for (const std::string e : {"cnn", "rrg"}) opt.calibrations[e] = ds::data_path("calibration_" + e + "_magnitude.cfg");
   t0 = clock::now();
-  auto cnn = CnnEstimator::load(ds::data_path("model_default.dsm"));
-  auto s = run_cluster_field(in, opt, &cnn, dir + "/out");
+  auto estimators = make_cluster_estimators(opt);  // the shipped model
+  auto s = run_cluster_field(in, opt, estimators, dir + "/out");
   const double t_cluster = secs(t0);
   std::printf(
       "{\"bench\": \"lensing_cluster\", \"threads\": %d, \"field_arcsec\": %.0f, \"sources_true\": %zu, "

@@ -185,7 +185,8 @@ void Config::set(const std::string& key, const std::string& value, const std::st
   it->second.source = where;
 }
 
-void Config::load_text(const std::string& text, const std::string& name) {
+std::vector<Config::Line> Config::parse_lines(const std::string& text, const std::string& name) {
+  std::vector<Line> lines;
   std::istringstream in(text);
   std::string line;
   int lineno = 0;
@@ -199,8 +200,13 @@ void Config::load_text(const std::string& text, const std::string& name) {
     auto eq = line.find('=');
     if (eq == std::string::npos)
       throw Error(where + ": expected 'key = value', found '" + line + "'", Error::Kind::Usage);
-    set(trim(line.substr(0, eq)), line.substr(eq + 1), where);
+    lines.push_back({trim(line.substr(0, eq)), trim(line.substr(eq + 1)), where});
   }
+  return lines;
+}
+
+void Config::load_text(const std::string& text, const std::string& name) {
+  for (const auto& l : parse_lines(text, name)) set(l.key, l.value, l.where);
 }
 
 void Config::load_file(const std::string& path) { load_text(read_text_file(path), path); }

@@ -22,4 +22,12 @@ std::string data_path(const std::string& name) {
   throw Error("shipped data file '" + name + "' not found (looked in " + tried + "; set DEEPSHEAR_DATA)");
 }
 
+std::string data_path_or_empty(const std::string& name) {
+  try {
+    return data_path(name);
+  } catch (const Error&) {
+    return "";
+  }
+}
+
 }  // namespace ds

@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "deepshear/engine/atomic_file.hpp"
+#include "deepshear/engine/constants.hpp"
 #include "deepshear/engine/error.hpp"
 
 namespace ds::plot {
@@ -227,7 +228,7 @@ void draw_axes(cairo_t* cr, const Axes& ax, const Axes::Map& map, double X, doub
             cairo_line_to(cr, tx(s.x[i]), ty(s.y[i] + s.e[i]));
             cairo_stroke(cr);
           }
-          cairo_arc(cr, tx(s.x[i]), ty(s.y[i]), s.kind == Axes::Series::Scatter ? s.size : 3.0, 0, 2 * M_PI);
+          cairo_arc(cr, tx(s.x[i]), ty(s.y[i]), s.kind == Axes::Series::Scatter ? s.size : 3.0, 0, 2 * kPi);
           cairo_fill(cr);
         }
         break;
@@ -292,7 +293,7 @@ void draw_axes(cairo_t* cr, const Axes& ax, const Axes::Map& map, double X, doub
   }
   cairo_set_font_size(cr, 13);
   if (!xlabel.empty()) show_text(cr, px + pw / 2, py + ph + 26, xlabel, 0.5, 0);
-  if (!ylabel.empty()) show_text(cr, X + 14, py + ph / 2, ylabel, 0.5, 0, -M_PI / 2);
+  if (!ylabel.empty()) show_text(cr, X + 14, py + ph / 2, ylabel, 0.5, 0, -kPi / 2);
   if (!title.empty()) show_text(cr, px + pw / 2, Y + 8, title, 0.5, 0);
 
   // Legend.
@@ -328,7 +329,7 @@ void draw_axes(cairo_t* cr, const Axes& ax, const Axes::Map& map, double X, doub
       double y = py + ph * (1 - (t - map.vmin) / (map.vmax - map.vmin));
       show_text(cr, bx + bw + 4, y, fmt(t), 0, 0.5);
     }
-    if (!map.label.empty()) show_text(cr, bx + bw + 56, py + ph / 2, map.label, 0.5, 0, -M_PI / 2);
+    if (!map.label.empty()) show_text(cr, bx + bw + 56, py + ph / 2, map.label, 0.5, 0, -kPi / 2);
   }
 }
 

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "deepshear/engine/constants.hpp"
 #include "deepshear/engine/error.hpp"
 
 namespace ds {
@@ -73,7 +74,7 @@ double RandomStream::normal() {
   double u1 = 1.0 - uniform();  // (0, 1]
   double u2 = uniform();
   double r = std::sqrt(-2.0 * std::log(u1));
-  double t = 2.0 * M_PI * u2;
+  double t = 2.0 * kPi * u2;
   spare_ = r * std::sin(t);
   has_spare_ = true;
   return r * std::cos(t);

@@ -13,4 +13,10 @@ double median(std::vector<double> v) {
   return 0.5 * (*std::max_element(v.begin(), mid) + *mid);
 }
 
+float upper_middle(std::vector<float>& v) {
+  const auto mid = v.begin() + std::ptrdiff_t(v.size() / 2);
+  std::nth_element(v.begin(), mid, v.end());
+  return *mid;
+}
+
 }  // namespace ds

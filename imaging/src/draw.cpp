@@ -3,7 +3,7 @@
 // Deliberate difference from GalSim: the smallest FFT side defaults to 64
 // rather than 128. The FFT side still grows to 2 pi / (scale * stepk), so the
 // real-space folding stays below folding_threshold as in GalSim; the Gaussian
-// closed-form tests (tests/imaging/render_draw.cpp) pin the accuracy.
+// closed-form tests (tests/imaging/render_draw_test.cpp) pin the accuracy.
 #include "deepshear/imaging/draw.hpp"
 
 #include <cmath>

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "deepshear/engine/atomic_file.hpp"
+#include "deepshear/engine/constants.hpp"
 #include "deepshear/engine/data_path.hpp"
 #include "deepshear/engine/error.hpp"
 #include "deepshear/engine/fits.hpp"
@@ -178,7 +179,7 @@ void fill_normals(RandomStream& r, float* out, long n) {
   auto U1 = u1.head(pairs), U2 = u2.head(pairs);
   auto R = rad.head(pairs), TH = th.head(pairs);
   R = (-2.0f * U1.log()).sqrt();
-  TH = float(2 * M_PI) * U2;
+  TH = float(2 * kPi) * U2;
   // Evaluate into the (aligned) work arrays, then copy: Eigen peels a
   // misaligned destination with scalar cos/sin, whose last bit differs from
   // the vector path, so writing into `out` directly would make the noise

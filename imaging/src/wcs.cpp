@@ -2,12 +2,13 @@
 
 #include <cmath>
 
+#include "deepshear/engine/constants.hpp"
 #include "deepshear/engine/error.hpp"
 
 namespace ds::img {
 
 namespace {
-constexpr double kDeg = M_PI / 180.0;
+constexpr double kDeg = kPi / 180.0;
 }
 
 TanWcs::TanWcs(double crpix1, double crpix2, double ra0, double dec0, double cd11, double cd12, double cd21,

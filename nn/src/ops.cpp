@@ -10,6 +10,7 @@
 // results could differ between 1 and N threads. Products here run serially.
 #define EIGEN_DONT_PARALLELIZE
 #include <Eigen/Core>
+#include "deepshear/engine/constants.hpp"
 #include "deepshear/engine/random.hpp"
 #include <cmath>
 #include <cstring>
@@ -165,7 +166,7 @@ void mse_backward(const T* p, const T* t, long count, double dL, T* dp) {
 
 template <class T>
 double gaussian_nll_forward(const T* out, const T* t, long n, long m) {
-  const double log2pi = std::log(2.0 * M_PI);
+  const double log2pi = std::log(2.0 * kPi);
   double s = 0;
   for (long r = 0; r < n; ++r)
     for (long j = 0; j < m; ++j) {

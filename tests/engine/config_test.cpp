@@ -71,3 +71,18 @@ TEST_CASE("an unknown key or a malformed value is an error naming file, line and
   e = error_of([&] { c.load_file("/nonexistent/run.cfg"); });
   CHECK(e.find("/nonexistent/run.cfg") != std::string::npos);
 }
+
+TEST_CASE("parse_lines reads another run's dump() back line by line without knowing its keys") {
+  ds::Config c;
+  c.add_string("train.noise_kernel", "k.txt", "kernel").add_double("train.noise_scale", 0.5, "scale");
+  const auto lines = ds::Config::parse_lines(c.dump() + "  other.key =  7  # trailing comment\n", "dump");
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0].key == "train.noise_kernel");
+  CHECK(lines[0].value == "k.txt");
+  CHECK(lines[1].value == "0.5");
+  CHECK(lines[2].key == "other.key");
+  CHECK(lines[2].value == "7");
+  CHECK(lines[2].where == "dump:5");
+  CHECK_THROWS_WITH_AS(ds::Config::parse_lines("a = 1\nno equals sign\n", "f.cfg"),
+                       doctest::Contains("f.cfg:2"), ds::Error);
+}

@@ -10,6 +10,8 @@
 #include "deepshear/engine/random.hpp"
 #include "deepshear/lensing/calibration.hpp"
 #include "deepshear/lensing/cluster/cluster_run.hpp"
+#include "deepshear/lensing/training/stamp_set.hpp"
+#include "deepshear/nn/model_file.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -244,4 +246,23 @@ TEST_CASE("cluster command: a missing weight map or a catalogue without MAG_AUTO
                         " --background sky");
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("--background") != std::string::npos);
+}
+
+TEST_CASE("the model's training noise comes from its provenance: kernel x scale, options first") {
+  TempDir dir;
+  ds::ImageD k(7, 7, 0.0);
+  k(3, 3) = 0.002;  // white noise of RMS 0.002
+  ds::img::NoiseKernel(k).save_text(dir / "k.txt");
+  ds::Config trained;
+  trained.add_string("train.noise_kernel", dir / "k.txt", "").add_double("train.noise_scale", 1.5, "");
+  ds::nn::Model model;
+  model.provenance["config"] = trained.dump();
+  ds::lens::ClusterOptions opt;
+  CHECK(ds::lens::model_noise_kernel(&model, opt).rms() == doctest::Approx(0.003).epsilon(1e-9));
+  opt.model_noise_scale = 0.5;  // an option wins over the provenance
+  CHECK(ds::lens::model_noise_kernel(&model, opt).rms() == doctest::Approx(0.001).epsilon(1e-9));
+  // No model: the shipped default kernel at scale 1.
+  opt.model_noise_scale = 0;
+  const double shipped = ds::img::NoiseKernel::load(ds::lens::default_noise_kernel_path()).rms();
+  CHECK(ds::lens::model_noise_kernel(nullptr, opt).rms() == doctest::Approx(shipped));
 }

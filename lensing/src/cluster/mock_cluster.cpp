@@ -8,6 +8,7 @@
 
 #include "deepshear/engine/atomic_file.hpp"
 #include "deepshear/engine/config.hpp"
+#include "deepshear/engine/constants.hpp"
 #include "deepshear/engine/error.hpp"
 #include "deepshear/engine/fits.hpp"
 #include "deepshear/engine/parallel.hpp"
@@ -19,7 +20,6 @@
 namespace ds::lens {
 
 namespace {
-constexpr double kPi = 3.14159265358979323846;
 constexpr double kNoiselessWeight = 1e12;  // finite, passes any exposure cut
 
 std::string num(double v) { return json_number(v, 8); }

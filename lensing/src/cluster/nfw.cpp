@@ -4,6 +4,7 @@
 #include <cmath>
 #include <functional>
 
+#include "deepshear/engine/constants.hpp"
 #include "deepshear/engine/error.hpp"
 
 namespace ds::lens {
@@ -11,7 +12,6 @@ namespace ds::lens {
 namespace {
 constexpr double kC = 299792.458;         // km/s
 constexpr double kG = 4.30091727e-9;      // Mpc (km/s)^2 / Msun
-constexpr double kPi = 3.14159265358979323846;
 constexpr double kArcsec = kPi / (180.0 * 3600.0);
 
 // F(x) of Wright & Brainerd (2000), with F(1) = 1.

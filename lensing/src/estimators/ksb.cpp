@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "deepshear/engine/constants.hpp"
 #include "deepshear/engine/error.hpp"
 #include "deepshear/engine/parallel.hpp"
 
@@ -18,7 +19,7 @@ constexpr int kMaxIter = 400;
 // psi[n][j] for n <= order at u = u0 + j, j < count (see hermite_moments).
 void hermite_functions(long count, double u0, double sigma, int order, std::vector<double>* psi) {
   const double beta = 1 / sigma;
-  const double norm0 = std::pow(M_PI, -0.25) * std::sqrt(beta);
+  const double norm0 = std::pow(kPi, -0.25) * std::sqrt(beta);
   for (int n = 0; n <= order; ++n) psi[n].assign(std::size_t(count), 0.0);
   for (long j = 0; j < count; ++j) {
     double u = u0 + double(j);

@@ -10,26 +10,13 @@
 
 namespace ds::lens {
 
-namespace {
-
-// The shipped model, or "" when the data folder has none.
-std::string default_model() {
-  try {
-    return data_path("model_default.dsm");
-  } catch (const Error&) {
-    return "";
-  }
-}
-
-}  // namespace
-
 void add_evaluation_params(Config& cfg) {
   StampSetConfig test_defaults;
   test_defaults.seed = 2;
   test_defaults.n = 4000;
   add_stamp_set_params(cfg, "", test_defaults);
   cfg.add_string("estimators", "cnn,rrg", "estimators to compare: any of " + known_estimators());
-  cfg.add_string("model", default_model(), "CNN model file");
+  cfg.add_string("model", data_path_or_empty("model_default.dsm"), "CNN model file");
   cfg.add_bool("symmetrise", true, "8-fold symmetrised CNN estimate");
   cfg.add_int("calibration_n", 4000, "stamps in the calibration set (disjoint sources)");
   cfg.add_int("nboot", 100, "bootstrap resamplings for errors");

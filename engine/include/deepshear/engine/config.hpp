@@ -35,6 +35,16 @@ class Config {
   // Parses text in the file format; `name` is used in errors.
   void load_text(const std::string& text, const std::string& name);
 
+  // One "key = value" line of the file format: key and value trimmed, and
+  // "name:line" for messages.
+  struct Line {
+    std::string key, value, where;
+  };
+  // The lines of a text in the file format, in order, without checking the
+  // keys (e.g. to read one value back from another run's dump()). A line
+  // without '=' is a usage error naming name:line.
+  static std::vector<Line> parse_lines(const std::string& text, const std::string& name);
+
   long get_int(const std::string& key) const;
   double get_double(const std::string& key) const;
   bool get_bool(const std::string& key) const;

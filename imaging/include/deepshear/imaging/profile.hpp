@@ -81,7 +81,7 @@ ProfilePtr exponential_hlr(double half_light_radius, double flux = 1);
 // Gauss-Legendre quadrature (log r near the cusp, half periods of J0 outside,
 // tail cut at 1e-9), ln k step 0.04 with Catmull-Rom cubics, a power-law tail
 // beyond |F| < 3e-4; accuracy 1e-4 of the flux or better (tested against
-// real-space Hankel transforms in tests/imaging/render_profiles.cpp). Build time
+// real-space Hankel transforms in tests/imaging/render_profiles_test.cpp). Build time
 // about 0.05 s (n = 1.5) to 0.2 s (n = 4) and 0.8 s (n = 6.2).
 ProfilePtr sersic(double n, double half_light_radius, double flux = 1, double trunc = 0);
 // (1 + (r/rd)^2)^(-beta), beta > 1.1, untruncated; fwhm = 2 rd sqrt(2^(1/beta) - 1).

@@ -12,7 +12,7 @@
 //
 // A shard's forward and backward run on a tape-free pass (nn/src/train_pass.hpp)
 // for networks of convolutions followed by affine layers, on a tape otherwise;
-// both give the same gradients up to float rounding (tests/nn/test_train_pass.cpp).
+// both give the same gradients up to float rounding (tests/nn/train_pass_test.cpp).
 #pragma once
 #include <cstdint>
 #include <functional>

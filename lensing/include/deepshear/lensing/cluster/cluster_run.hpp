@@ -11,6 +11,7 @@
 // estimates are mapped through the orthogonal part of the WCS CD matrix.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -21,12 +22,18 @@
 #include "deepshear/lensing/cluster/field_inputs.hpp"
 #include "deepshear/lensing/cluster/sextractor_run.hpp"
 #include "deepshear/lensing/cluster/source_cuts.hpp"
-#include "deepshear/lensing/estimators/cnn.hpp"
+#include "deepshear/lensing/estimators/estimator.hpp"
+#include "deepshear/lensing/training/report_json.hpp"
+
+namespace ds::nn {
+struct Model;
+}
 
 namespace ds::lens {
 
 struct ClusterOptions {
-  std::vector<std::string> estimators = {"cnn", "rrg"};
+  std::vector<std::string> estimators = {"cnn", "rrg"};  // estimator registry names
+  std::string model;            // CNN model file ("" = the shipped data/model_default.dsm)
   double zero_point = 25.419;   // of the total image (CLASH)
   double psf_fwhm = 0;          // arcsec, Gaussian PSF for RRG; 0 = median of the point sources
   double psf_fwhm_fallback = 0.121;  // when 0 and no point source is measurable (paper's value)
@@ -86,19 +93,51 @@ struct ClusterSummary {
     long n = 0;
   };
   std::map<std::string, Rms> truth_rms;
-  std::string json() const;
+
+  // Records a warning and prints it ("<field>: <w>").
+  void warn(const std::string& w);
+  // <field>_summary.json's object.
+  Json to_json() const;
+  // The lines deepshear cluster prints for the field.
+  std::string text() const;
 };
+
+// Checks the options before any work (usage errors naming the option).
+void check_cluster_options(const ClusterOptions& opt);
+
+// The estimators of a run, set up once for all its fields; the CNN's model is
+// kept too (its provenance holds the noise it was trained with).
+struct ClusterEstimators {
+  EstimatorSet set;
+  std::shared_ptr<const nn::Model> model;  // null without a model-reading estimator
+};
+// Loads the model when an estimator needs one and checks that it reads
+// opt.cuts.stamp-sized stamps; errors name the model file.
+ClusterEstimators make_cluster_estimators(const ClusterOptions& opt);
 
 // A shear measured in the image's pixel frame, in the sky frame of the WCS.
 void pixel_to_sky_shear(const img::TanWcs& wcs, double& g1, double& g2);
 
-// The noise the model was trained with (see ClusterOptions).
+// The noise the model was trained with (see ClusterOptions); model may be null.
 img::NoiseKernel model_noise_kernel(const nn::Model* model, const ClusterOptions& opt);
 
-// Runs one field; outputs go to out_dir as <field>_shear.fits,
+// Runs one field: inputs, sources and cuts, noise and background, PSF,
+// stamps, estimates, outputs. These go to out_dir as <field>_shear.fits,
 // <field>_noise_kernel.txt, <field>_point_sources.<fmt>, <field>_summary.json.
-// cnn may be null when "cnn" is not among the estimators.
-ClusterSummary run_cluster_field(const FieldInputs& in, const ClusterOptions& opt, CnnEstimator* cnn,
+ClusterSummary run_cluster_field(const FieldInputs& in, const ClusterOptions& opt, ClusterEstimators& estimators,
                                  const std::string& out_dir);
+
+// Every field of a run, in order.
+struct ClusterReport {
+  std::vector<ClusterSummary> fields;
+  Json to_json() const;  // {"fields": [<field summaries>]}, cluster_summary.json
+};
+
+// Runs each field with the estimators set up by make_cluster_estimators(opt),
+// with progress (fields done / total); on_field (when given) sees each
+// field's summary as soon as it is done.
+ClusterReport run_cluster(const std::vector<FieldInputs>& fields, const ClusterOptions& opt,
+                          ClusterEstimators& estimators, const std::string& out_dir,
+                          const std::function<void(const ClusterSummary&)>& on_field = {});
 
 }  // namespace ds::lens

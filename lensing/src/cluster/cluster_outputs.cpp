@@ -1,0 +1,188 @@
+// Stage 7 of a cluster field: the truth comparison of simulated fields, the
+// shear catalogue, and the field's summary (JSON and console text).
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+
+#include "cluster_stages.hpp"
+#include "deepshear/engine/config.hpp"
+#include "deepshear/engine/fits.hpp"
+#include "deepshear/engine/log.hpp"
+#include "deepshear/lensing/shear_catalogue.hpp"
+
+namespace ds::lens {
+
+namespace cluster_stage {
+
+namespace {
+
+// For each kept source the truth row of the nearest lensed galaxy within
+// 2 px, or -1 (none, or the nearest is not a lensed galaxy).
+std::vector<long> truth_matches(const FieldSources& src, const std::vector<long>& kept, const std::vector<double>& tx,
+                                const std::vector<double>& ty, const std::vector<double>& kind) {
+  std::vector<long> match(kept.size(), -1);
+  for (std::size_t j = 0; j < kept.size(); ++j) {
+    const auto i = std::size_t(kept[j]);
+    double best = 4.0;  // (2 px)^2
+    for (std::size_t t = 0; t < tx.size(); ++t) {
+      const double r2 = (tx[t] - src.x[i]) * (tx[t] - src.x[i]) + (ty[t] - src.y[i]) * (ty[t] - src.y[i]);
+      if (r2 < best) best = r2, match[j] = long(t);
+    }
+    if (match[j] >= 0 && kind[std::size_t(match[j])] != 0) match[j] = -1;
+  }
+  return match;
+}
+
+// The catalogue's per-source columns before the estimators'.
+std::vector<fits::TableColumn> source_columns(const LoadedField& field, const FieldSources& src,
+                                              const SourceSelection& sel) {
+  const auto n = std::size_t(src.size());
+  std::vector<double> ra(n), dec(n);
+  std::vector<std::int32_t> cut(n), star(n), sexf(n);
+  std::vector<std::string> reason(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    field.wcs.pixel_to_world(src.x[i], src.y[i], ra[i], dec[i]);
+    cut[i] = std::int32_t(sel.cuts[i]);
+    star[i] = sel.stars.star[i];
+    sexf[i] = src.flags.empty() ? 0 : std::int32_t(std::llround(src.flags[i]));
+    reason[i] = sel.cuts[i] ? describe_cuts(sel.cuts[i]) : "kept";
+  }
+  return {fits::TableColumn::int64s("ID", std::vector<std::int64_t>(src.id.begin(), src.id.end())),
+          fits::TableColumn::doubles("X", src.x, 1, "pixel"),
+          fits::TableColumn::doubles("Y", src.y, 1, "pixel"),
+          fits::TableColumn::doubles("RA", ra, 1, "deg"),
+          fits::TableColumn::doubles("DEC", dec, 1, "deg"),
+          fits::TableColumn::doubles("MAG", src.mag, 1, "mag"),
+          fits::TableColumn::doubles("MU_MAX", src.mu, 1, "mag/arcsec**2"),
+          fits::TableColumn::doubles("R_HALF", src.rh, 1, "arcsec"),
+          fits::TableColumn::doubles("FWHM", src.fwhm, 1, "arcsec"),
+          fits::TableColumn::doubles("EXPOSURE", sel.exposure, 1, "ADU**-2"),
+          fits::TableColumn::int32s("SEX_FLAGS", sexf),
+          fits::TableColumn::int32s("STAR", star),
+          fits::TableColumn::int32s("CUT", cut),
+          fits::TableColumn::strings("CUT_REASON", reason)};
+}
+
+// The catalogue's header cards: the field, its set-up and the frame conventions.
+void write_catalogue_keys(fits::FitsWriter& w, const FieldInputs& in, const LoadedField& field,
+                          const ClusterOptions& opt, const ClusterSummary& S) {
+  w.write_key("FIELD", S.field, "field name");
+  w.write_key("IMAGE", in.images[0], "first science image");
+  w.write_key("NFILTER", (long long)in.images.size(), "filter images in the total image (eq. 2)");
+  w.write_key("PIXSCALE", field.pixel_scale, "arcsec / pixel (WCS)");
+  w.write_key("ZEROPNT", opt.zero_point, "magnitude zero point");
+  w.write_key("PSF_FWHM", S.psf_fwhm, "Gaussian PSF FWHM of RRG [arcsec]");
+  w.write_key("NOISERMS", S.noise_rms, "background noise RMS of the field");
+  std::string names;
+  for (const auto& e : opt.estimators) names += (names.empty() ? "" : ",") + e;
+  w.write_key("ESTIMATR", names);
+  for (const auto& e : opt.estimators) {
+    auto c = opt.calibrations.find(e);
+    if (c != opt.calibrations.end() && !c->second.empty())
+      w.write_key("CAL_" + to_upper(e), std::filesystem::path(c->second).filename().string(), "calibration applied");
+  }
+  w.write_key("SHEARFRM", "SKY", "G1/G2: x = east, y = north on the tangent plane");
+  w.write_key("XYORIGIN", 0LL, "X, Y are 0-based pixel centres (SExtractor's minus 1)");
+  w.write_key("KEPT", (long long)S.kept, "sources passing every cut (CUT = 0)");
+}
+
+}  // namespace
+
+void compare_with_truth(const std::string& truth_path, const FieldSources& src, const std::vector<long>& kept,
+                        const std::map<std::string, EstimateBatch>& shears, const img::TanWcs& wcs,
+                        ClusterSummary& S) {
+  fits::FitsFile tf(truth_path);
+  tf.hdu(1);
+  const auto tx = tf.read_column("X"), ty = tf.read_column("Y"), tg1 = tf.read_column("G1"), tg2 = tf.read_column("G2");
+  const auto tk = tf.has_column("KIND") ? tf.read_column("KIND") : std::vector<double>(tx.size(), 0.0);
+  const auto match = truth_matches(src, kept, tx, ty, tk);
+  for (long t : match) S.truth_matched += t >= 0;
+  for (const auto& [e, batch] : shears) {
+    ClusterSummary::Rms r;
+    for (std::size_t j = 0; j < match.size(); ++j) {
+      const auto& v = batch.estimates[j];
+      if (match[j] < 0 || v.flags) continue;
+      double g1 = tg1[std::size_t(match[j])], g2 = tg2[std::size_t(match[j])];
+      pixel_to_sky_shear(wcs, g1, g2);
+      r.rms1 += (v.g1 - g1) * (v.g1 - g1), r.rms2 += (v.g2 - g2) * (v.g2 - g2), ++r.n;
+    }
+    if (r.n) r.rms1 = std::sqrt(r.rms1 / double(r.n)), r.rms2 = std::sqrt(r.rms2 / double(r.n));
+    S.truth_rms[e] = r;
+  }
+}
+
+std::string write_shear_catalogue(const FieldInputs& in, const LoadedField& field, const FieldSources& src,
+                                  const SourceSelection& sel, const std::map<std::string, EstimateBatch>& shears,
+                                  const ClusterOptions& opt, const ClusterSummary& S, const std::string& base) {
+  auto cols = source_columns(field, src, sel);
+  for (const auto& e : opt.estimators)
+    catalogue::append_columns(cols, e, shears.at(e), sel.kept, src.size(), kFlagCut);
+  const std::string path = base + "_shear.fits";
+  fits::FitsWriter w(path);
+  w.write_table(cols, "SHEAR");
+  write_catalogue_keys(w, in, field, opt, S);
+  w.commit();
+  return path;
+}
+
+}  // namespace cluster_stage
+
+void ClusterSummary::warn(const std::string& w) {
+  warnings.push_back(w);
+  ds::warn(field + ": " + w);
+}
+
+Json ClusterSummary::to_json() const {
+  Json cut_counts = Json::object();
+  for (const auto& [k, v] : cuts) cut_counts[k] = v;
+  Json j = {{"field", field},
+            {"catalogue", catalogue_path},
+            {"sources", sources},
+            {"kept", kept},
+            {"point_sources", point_sources},
+            {"cuts", cut_counts},
+            {"psf_fwhm_arcsec", json_printed(psf_fwhm)},
+            {"psf_stars", psf_stars},
+            {"noise", Json{{"field_rms", json_printed(noise_rms)},
+                           {"model_rms", json_printed(model_noise_rms)},
+                           {"ratio", json_printed(noise_ratio)},
+                           {"patches", noise_patches},
+                           {"background_mean", json_printed(background_mean)},
+                           {"warning", noise_warning}}},
+            {"ran_sextractor", ran_sextractor},
+            {"sextractor_seconds", json_printed(sextractor_seconds)},
+            {"seconds", json_printed(seconds)}};
+  if (truth_matched > 0) {
+    Json rms = Json::object();
+    for (const auto& [e, r] : truth_rms)
+      rms[e] = Json{{"g1", json_printed(r.rms1)}, {"g2", json_printed(r.rms2)}, {"n", r.n}};
+    j["truth"] = Json{{"matched", truth_matched}, {"rms", rms}};
+  }
+  j["outputs"] = outputs;
+  j["warnings"] = warnings;
+  return j;
+}
+
+std::string ClusterSummary::text() const {
+  std::ostringstream o;
+  o << field << ": " << sources << " sources, " << kept << " kept (" << point_sources << " point sources), PSF FWHM "
+    << json_number(psf_fwhm, 4) << "\", noise RMS " << json_number(noise_rms, 4) << " (model "
+    << json_number(model_noise_rms, 4) << "), " << json_number(seconds, 3) << " s";
+  if (ran_sextractor) o << " (SExtractor " << json_number(sextractor_seconds, 3) << " s)";
+  o << " -> " << outputs.front() << "\n";
+  if (truth_matched > 0) {
+    o << field << ": " << truth_matched << " kept sources matched to the truth; RMS of g - g_true:";
+    for (const auto& [e, r] : truth_rms)
+      o << " " << e << " " << json_number(r.rms1, 3) << "/" << json_number(r.rms2, 3) << " (" << r.n << ")";
+    o << "\n";
+  }
+  return o.str();
+}
+
+Json ClusterReport::to_json() const {
+  Json list = Json::array();
+  for (const auto& f : fields) list.push_back(f.to_json());
+  return Json{{"fields", list}};
+}
+
+}  // namespace ds::lens

@@ -1,16 +1,15 @@
 // deepshear train: trains the shear CNN end to end on rendered stamps (paper
 // sec. 3-4) and writes a model file with its calibration, configuration and
 // history, plus a report (loss curves as SVG, JSON).
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <string>
-#include <vector>
 
 #include "cli.hpp"
-#include "deepshear/lensing/training/report_figures.hpp"
 #include "deepshear/engine/atomic_file.hpp"
 #include "deepshear/engine/log.hpp"
+#include "deepshear/lensing/training/evaluate_run.hpp"
+#include "deepshear/lensing/training/report_figures.hpp"
 #include "deepshear/lensing/training/train_run.hpp"
 
 namespace {
@@ -32,28 +31,21 @@ int run(int argc, char** argv) {
   if (report_dir.empty()) report_dir = cfg.get_string("out") + ".report";
   auto report = ds::lens::train_shear_model(cfg);
   std::filesystem::create_directories(report_dir);
-  ds::write_text_atomic(report_dir + "/training.json", report.to_json() + "\n");
+  ds::write_text_atomic(report_dir + "/training.json", report.to_json().dump(2) + "\n");
   ds::write_text_atomic(report_dir + "/config.cfg", cfg.dump());
   ds::lens::save_loss_figure(report.history, report_dir + "/loss.svg");
   std::printf("model %s: CNN on the calibration set m1 %.4f m2 %.4f c1 %.4f c2 %.4f, RMS %.4f %.4f; "
               "RRG RMS %.4f %.4f\n",
               cfg.get_string("out").c_str(), report.cal_fit1.m, report.cal_fit2.m, report.cal_fit1.c,
               report.cal_fit2.c, report.cal_fit1.rms, report.cal_fit2.rms, report.rrg_fit1.rms, report.rrg_fit2.rms);
-  // The evaluation figures of the new model against RRG, by the evaluate
-  // command itself on a test set of the same set-up.
-  if (cfg.get_int("evaluate_n") > 0) {
-    std::vector<std::string> words = {"--model", cfg.get_string("out"), "--estimators", "cnn,rrg",
-                                      "--n", std::to_string(cfg.get_int("evaluate_n")),
-                                      "--calibration-n", std::to_string(cfg.get_int("evaluate_n")),
-                                      "--source", cfg.get_string("train.source"),
-                                      "--noise-scale", cfg.text("train.noise_scale"),
-                                      "--noise-kernel", cfg.get_string("train.noise_kernel"),
-                                      "--out", report_dir + "/evaluation"};
-    if (ds::quiet()) words.push_back("--quiet");
-    std::vector<char*> av;
-    for (auto& w : words) av.push_back(w.data());
-    for (const auto& c : ds::app::commands())
-      if (c.name == "evaluate") c.run(int(av.size()), av.data());
+  // The evaluation figures of the new model against RRG on a test set of the
+  // same set-up, as `deepshear evaluate` writes and prints them.
+  if (const long n = cfg.get_int("evaluate_n"); n > 0) {
+    const std::string folder = report_dir + "/evaluation";
+    const auto evaluation = ds::lens::run_evaluation(ds::lens::training_evaluation_params(cfg, n, folder));
+    ds::lens::write_evaluation(evaluation, folder);
+    std::fputs(ds::lens::table4_text(evaluation).c_str(), stdout);
+    ds::info("evaluation written to " + folder + "/ (evaluation.json, evaluation.csv, figures as SVG and PNG, config.cfg)");
   }
   ds::info("report written to " + report_dir + "/");
   return 0;

@@ -6,6 +6,10 @@
 #include <filesystem>
 
 #include "deepshear/lensing/estimators/cnn.hpp"
+#include "deepshear/lensing/estimators/estimator.hpp"
+#include "deepshear/lensing/estimators/rrg.hpp"
+#include "deepshear/lensing/estimators/stamp_psf.hpp"
+#include "deepshear/lensing/training/evaluate_run.hpp"
 #include "deepshear/lensing/training/train_run.hpp"
 #include "test_support.hpp"
 
@@ -66,4 +70,65 @@ TEST_CASE("training from the stream runs and writes a model") {
   REQUIRE(report.history.size() == 2);
   CHECK(report.history[1].step == 4);
   CHECK(std::isfinite(report.history[1].val_loss));
+}
+
+TEST_CASE("the training report is JSON with the history, attenuation factors and calibration fits") {
+  TrainingReport r;
+  r.history.push_back({});
+  r.history[0].epoch = 1, r.history[0].step = 4, r.history[0].train_loss = 0.01234567, r.history[0].lr = 3e-4;
+  r.history[0].val_loss = std::nan("");
+  r.refit_factor = {1.5, 2.25};
+  r.calibration = {0.001, -0.1, 0.002, -0.2};
+  r.cal_fit1.m = -0.1, r.cal_fit1.n = 200;
+  const auto j = r.to_json();
+  CHECK(j["history"][0]["step"] == 4);
+  CHECK(j["history"][0]["train_loss"].get<double>() == 0.0123457);  // 6 digits
+  CHECK(j["history"][0]["val_loss"].get<double>() == -1.0);        // none
+  CHECK(j["attenuation_factors"][1].get<double>() == 2.25);
+  CHECK(j["calibration"]["m2"].get<double>() == -0.2);
+  CHECK(j["calibration_set"]["cnn_g1"]["n"] == 200);
+  CHECK(j["calibration_set"].contains("rrg_g2"));
+}
+
+TEST_CASE("the evaluation after training: CNN and RRG on a test set of the training set-up") {
+  ds::Config cfg = tiny_training("/tmp/m.dsm", 400, 200, 1);
+  cfg.set("train.noise_scale", "0.5");
+  const ds::Config e = training_evaluation_params(cfg, 300, "/tmp/m.dsm.report/evaluation");
+  const EvaluationConfig c = evaluation_config(e);
+  CHECK(c.model == "/tmp/m.dsm");
+  CHECK(c.estimators == std::vector<std::string>{"cnn", "rrg"});
+  CHECK(c.test.n == 300);
+  CHECK(c.calibration_n == 300);
+  CHECK(c.test.seed == 2);  // the test defaults otherwise
+  CHECK(c.test.split == Split::Test);
+  CHECK(c.test.noise_scale == 0.5);
+  CHECK(e.get_string("out") == "/tmp/m.dsm.report/evaluation");
+  CHECK(e.source("calibration_n") == "--calibration_n");  // as the evaluate command records it
+}
+
+TEST_CASE("the registry's CNN (uncalibrated) and RRG give the direct calls' numbers bit for bit") {
+  StampSetConfig sc;
+  sc.n = 64;
+  sc.noise_scale = 1;
+  const StampSet s = make_stamp_set(sc);
+  ds::nn::Model model;
+  model.net = ds::nn::Network(ds::nn::Architecture::parse("input 32 32 1; conv 4 5 3 relu; affine 2 none 0"));
+  model.net.init_glorot(3);
+  model.norm = ds::nn::InputNorm::MeanStd;
+  model.cal_c = {0.1, 0.1}, model.cal_m = {0.5, 0.5};  // present but not applied
+  EstimatorSetup setup;
+  setup.psf_fwhm = sc.setup.psf_fwhm;
+  setup.pixel_scale = sc.setup.pixel_scale;
+  setup.model = std::make_shared<const ds::nn::Model>(model);
+  setup.model_calibration = false;
+  auto batches = EstimatorSet({"cnn", "rrg"}, setup).estimate(s.stamps);
+  const auto cnn = CnnEstimator(model, true, false).estimate(s.stamps);
+  const auto rrg = rrg_estimate(s.stamps, StampPsf::gaussian(sc.setup.psf_fwhm, sc.setup.pixel_scale).moments, {});
+  for (std::size_t i = 0; i < cnn.size(); ++i) {
+    CHECK(batches["cnn"].estimates[i].g1 == cnn[i].g1);
+    CHECK(batches["cnn"].estimates[i].g2 == cnn[i].g2);
+    CHECK(batches["rrg"].estimates[i].g1 == rrg[i].g1);
+    CHECK(batches["rrg"].estimates[i].g2 == rrg[i].g2);
+    CHECK(batches["rrg"].estimates[i].flags == rrg[i].flags);
+  }
 }

@@ -6,7 +6,6 @@
 #include "deepshear/engine/data_path.hpp"
 #include "deepshear/engine/error.hpp"
 #include "deepshear/engine/progress.hpp"
-#include "deepshear/lensing/estimators/estimator.hpp"
 
 namespace ds::lens {
 
@@ -53,6 +52,15 @@ EvaluationConfig evaluation_config(const Config& cfg) {
   return c;
 }
 
+EstimatorSetup stamp_estimator_setup(const img::StampSetup& stamps, bool symmetrise, bool model_calibration) {
+  EstimatorSetup s;
+  s.psf_fwhm = stamps.psf_fwhm;
+  s.pixel_scale = stamps.pixel_scale;
+  s.symmetrise = symmetrise;
+  s.model_calibration = model_calibration;
+  return s;
+}
+
 namespace {
 
 // A rendered set's truth and every estimator's results on its stamps.
@@ -66,12 +74,8 @@ struct Sample {
 // calibration, as it is used).
 EstimatorSet make_estimators(const std::vector<std::string>& names, const std::string& model, bool symmetrise,
                              const img::StampSetup& setup) {
-  EstimatorSetup s;
-  s.psf_fwhm = setup.psf_fwhm;
-  s.pixel_scale = setup.pixel_scale;
+  EstimatorSetup s = stamp_estimator_setup(setup, symmetrise, true);
   s.model_path = model;
-  s.symmetrise = symmetrise;
-  s.model_calibration = true;
   return EstimatorSet(names, s, "estimators");
 }
 

@@ -1,18 +1,16 @@
 #include "deepshear/lensing/training/train_run.hpp"
 
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
+#include <memory>
 
 #include "deepshear/engine/build_info.hpp"
-#include "deepshear/engine/error.hpp"
 #include "deepshear/engine/log.hpp"
 #include "deepshear/engine/parallel.hpp"
 #include "deepshear/engine/progress.hpp"
 #include "deepshear/engine/random.hpp"
-#include "deepshear/lensing/estimators/cnn.hpp"
-#include "deepshear/lensing/estimators/rrg.hpp"
-#include "deepshear/lensing/estimators/stamp_psf.hpp"
+#include "deepshear/lensing/training/evaluate_run.hpp"
+#include "deepshear/lensing/training/evaluation.hpp"
 #include "deepshear/lensing/training/stamp_set.hpp"
 #include "deepshear/lensing/training/stamp_stream.hpp"
 #include "deepshear/nn/inference.hpp"
@@ -48,41 +46,73 @@ void add_training_params(Config& c) {
   c.add_string("out", "model.dsm", "model file to write");
 }
 
-std::string TrainingReport::to_json() const {
-  std::string h = "[";
-  for (std::size_t i = 0; i < history.size(); ++i) {
-    char buf[256];
-    std::snprintf(buf, sizeof buf, "%s{\"epoch\": %ld, \"step\": %ld, \"train_loss\": %.6g, \"val_loss\": %.6g, \"lr\": %.3g, \"samples_per_s\": %.0f}",
-                  i ? ", " : "", history[i].epoch, history[i].step, history[i].train_loss,
-                  std::isfinite(history[i].val_loss) ? history[i].val_loss : -1.0, history[i].lr,
-                  history[i].samples_per_s);
-    h += buf;
-  }
-  h += "]";
-  std::string f = "[";
-  for (std::size_t i = 0; i < refit_factor.size(); ++i) f += (i ? ", " : "") + std::to_string(refit_factor[i]);
-  f += "]";
-  auto fit = [](const BiasFit& b) {
-    char buf[256];
-    std::snprintf(buf, sizeof buf, "{\"c\": %.6g, \"c_err\": %.3g, \"m\": %.6g, \"m_err\": %.3g, \"rms\": %.6g, \"n\": %ld}", b.c,
-                  b.c_err, b.m, b.m_err, b.rms, b.n);
-    return std::string(buf);
-  };
-  return "{\"history\": " + h + ", \"attenuation_factors\": " + f + ", \"calibration\": " + calibration.to_json() +
-         ", \"calibration_set\": {\"cnn_g1\": " + fit(cal_fit1) + ", \"cnn_g2\": " + fit(cal_fit2) +
-         ", \"rrg_g1\": " + fit(rrg_fit1) + ", \"rrg_g2\": " + fit(rrg_fit2) + "}}";
+Json TrainingReport::to_json() const {
+  Json h = Json::array();
+  for (const auto& e : history)
+    h.push_back({{"epoch", e.epoch},
+                 {"step", e.step},
+                 {"train_loss", json_printed(e.train_loss)},
+                 {"val_loss", json_printed(std::isfinite(e.val_loss) ? e.val_loss : -1.0)},
+                 {"lr", json_printed(e.lr, "%.3g")},
+                 {"samples_per_s", static_cast<long long>(std::nearbyint(e.samples_per_s))}});
+  Json factors = Json::array();
+  for (double f : refit_factor) factors.push_back(json_printed(f, "%f"));
+  return Json{{"history", h},
+              {"attenuation_factors", factors},
+              {"calibration", calibration_json(calibration)},
+              {"calibration_set",
+               {{"cnn_g1", bias_fit_json(cal_fit1)},
+                {"cnn_g2", bias_fit_json(cal_fit2)},
+                {"rrg_g1", bias_fit_json(rrg_fit1)},
+                {"rrg_g2", bias_fit_json(rrg_fit2)}}}};
+}
+
+Config training_evaluation_params(const Config& train_cfg, long n, const std::string& folder) {
+  Config e;
+  add_evaluation_params(e);
+  const std::pair<const char*, std::string> values[] = {
+      {"model", train_cfg.get_string("out")},
+      {"estimators", "cnn,rrg"},
+      {"n", std::to_string(n)},
+      {"calibration_n", std::to_string(n)},
+      {"source", train_cfg.get_string("train.source")},
+      {"noise_scale", train_cfg.text("train.noise_scale")},
+      {"noise_kernel", train_cfg.get_string("train.noise_kernel")},
+      {"out", folder}};
+  for (const auto& [key, value] : values) e.set(key, value, std::string("--") + key);
+  return e;
 }
 
 namespace {
 
-// Normalised network inputs and shear targets of a rendered set.
-void inputs_of(const StampSet& s, std::vector<float>& x, std::vector<float>& y) {
-  const long n = s.stamps.dim(0);
-  x.resize(std::size_t(s.stamps.size()));
-  y.resize(std::size_t(n * 2));
-  network_inputs(s, 0, n, x.data(), y.data());
+// The four stamp sets of a run: training (split Train, stamps [0, train.n)),
+// validation (the same split, the next val_n stamps, fixed noise), refit
+// ((iv) only, the next refit_n stamps) and calibration ((iv) only, split
+// Calibration, calibration_n stamps from 0, disjoint sources).
+struct TrainingSets {
+  StampSetConfig train, val, refit, calib;
+};
+
+TrainingSets training_sets(const Config& cfg) {
+  TrainingSets s;
+  s.train = stamp_set_from_config(cfg, "train.");
+  s.train.split = Split::Train;
+  s.val = s.train;
+  s.val.first = s.train.n;
+  s.val.n = cfg.get_int("val_n");
+  s.refit = s.train;  // the final-stage sets: (iv) only, as the test sets
+  s.refit.size_jitter = s.refit.shift_range = s.refit.mu_range = 0;
+  s.refit.magnitude_segments = false;
+  s.refit.first = s.train.n + s.val.n;
+  s.refit.n = cfg.get_int("refit_n");
+  s.calib = s.refit;
+  s.calib.split = Split::Calibration;
+  s.calib.first = 0;
+  s.calib.n = cfg.get_int("calibration_n");
+  return s;
 }
 
+// A set rendered with a progress line.
 StampSet render(const StampSetConfig& c, const std::string& label) {
   Progress p(label, c.n, "stamps");
   StampSet s = make_stamp_set(c, &p);
@@ -90,50 +120,95 @@ StampSet render(const StampSetConfig& c, const std::string& label) {
   return s;
 }
 
-}  // namespace
+// Normalised network inputs x (n, ny * nx) and shear targets y (n, 2) of a rendered set.
+void inputs_of(const StampSet& s, std::vector<float>& x, std::vector<float>& y) {
+  const long n = s.stamps.dim(0);
+  x.resize(std::size_t(s.stamps.size()));
+  y.resize(std::size_t(n * 2));
+  network_inputs(s, 0, n, x.data(), y.data());
+}
 
-TrainingReport train_shear_model(const Config& cfg) {
-  StampSetConfig train = stamp_set_from_config(cfg, "train.");
-  train.split = Split::Train;
-  const std::string out = cfg.get_string("out");
-  std::string ckpt = cfg.get_string("checkpoint");
-  if (ckpt.empty()) ckpt = out + ".ckpt";
+// The training stamps the trainer reads. By default train.n stamps (n, ny, nx)
+// in pixels rendered once without noise, correlated noise (the kernel, scaled
+// by train.noise_scale) drawn afresh for every epoch; without fresh_noise the
+// noisy set as rendered; with `stream`, new stamps for every step from a
+// background thread (the set then holds one stamp, for its shape).
+struct TrainingStamps {
+  StampSetConfig config;  // the training set's
+  bool fresh = false, stream = false;
+  StampSet set;
+  img::NoiseKernel kernel;  // loaded only for fresh noise
+  std::unique_ptr<StampStream> streamer;
+  long pixels() const { return set.stamps.dim(1) * set.stamps.dim(2); }
+};
 
-  // Validation: same sources' split, other stamps, fixed noise.
-  StampSetConfig val = train;
-  val.first = train.n;
-  val.n = cfg.get_int("val_n");
-  // Final-stage sets: (iv) only, as the test sets.
-  StampSetConfig refit = train;
-  refit.size_jitter = refit.shift_range = refit.mu_range = 0;
-  refit.magnitude_segments = false;
-  refit.first = train.n + val.n;
-  refit.n = cfg.get_int("refit_n");
-  StampSetConfig calib = refit;
-  calib.split = Split::Calibration;
-  calib.first = 0;
-  calib.n = cfg.get_int("calibration_n");
-
-  // Training stamps: by default rendered once without noise, noise drawn per
-  // epoch in fetch(); with `stream`, rendered afresh in the background instead.
-  const bool stream_mode = cfg.get_bool("stream");
-  const bool fresh = cfg.get_bool("fresh_noise") && !stream_mode;
+TrainingStamps training_stamps(const Config& cfg, const StampSetConfig& train) {
+  TrainingStamps t;
+  t.config = train;
+  t.stream = cfg.get_bool("stream");
+  t.fresh = cfg.get_bool("fresh_noise") && !t.stream;
   StampSetConfig clean = train;
-  if (fresh) clean.noise_scale = 0;
-  if (stream_mode) clean.n = 1;  // only the shape is used
-  StampSet tr = render(clean, "training set");
-  StampSet vs = render(val, "validation set");
-  img::NoiseKernel kernel;
-  if (fresh && train.noise_scale > 0)
-    kernel = img::NoiseKernel::load_text(train.noise_kernel.empty() ? default_noise_kernel_path() : train.noise_kernel)
-                 .scaled(train.noise_scale);
+  if (t.fresh) clean.noise_scale = 0;
+  if (t.stream) clean.n = 1;  // only the shape is used
+  t.set = render(clean, "training set");
+  if (t.fresh && train.noise_scale > 0)
+    t.kernel = img::NoiseKernel::load_text(train.noise_kernel.empty() ? default_noise_kernel_path() : train.noise_kernel)
+                   .scaled(train.noise_scale);
+  return t;
+}
 
+// Items idx[0..n) of the fixed set with this epoch's noise, normalised per
+// stamp, into x (n, ny * nx), and their true (g1, g2) into y (n, 2). Noise is
+// keyed by (seed, item, epoch): a resumed run draws the same noise.
+void noisy_batch(const TrainingStamps& t, long epoch, const long* idx, long n, float* x, float* y) {
+  const long ny = t.set.stamps.dim(1), nx = t.set.stamps.dim(2), m = ny * nx;
+  const bool noise = t.fresh && t.config.noise_scale > 0;
+  parallel_for(n, [&](long j, int) {
+    const long i = idx[j];
+    thread_local std::vector<float> tmp;
+    tmp.assign(t.set.stamps.data() + i * m, t.set.stamps.data() + (i + 1) * m);
+    if (noise) {
+      RandomStream r(t.config.seed, "train.noise", std::uint64_t(i) + std::uint64_t(t.config.n) * std::uint64_t(epoch));
+      img::add_correlated_noise(ImageView<float>(tmp.data(), ny, nx), t.kernel, r);
+    }
+    nn::normalise_stamp(tmp.data(), m, x + j * m);
+    y[2 * j] = float(t.set.truth[std::size_t(i)].g1);
+    y[2 * j + 1] = float(t.set.truth[std::size_t(i)].g2);
+  });
+}
+
+// The trainer's data source over t (train.n items an epoch). Stream mode:
+// stamps 10^9 + s of the training split, s = step * batch, so a resumed run
+// continues the same sequence (and never meets the validation, refit or test
+// stamps). t and trainer must outlive the source.
+nn::DataSource training_source(TrainingStamps& t, const nn::Trainer& trainer, long batch) {
+  nn::DataSource source;
+  source.size = t.config.n;
+  if (t.stream) {
+    t.streamer = std::make_unique<StampStream>(t.config, 1000000000L + trainer.step() * batch);
+    source.fetch = [&t](const long*, long n, float* x, float* y) { t.streamer->next(n, x, y); };
+  } else {
+    source.fetch = [&t, &trainer](const long* idx, long n, float* x, float* y) {
+      noisy_batch(t, trainer.epoch(), idx, n, x, y);
+    };
+  }
+  return source;
+}
+
+// The untrained network: cfg "arch" (text form) or springer2018, Glorot
+// initialised with `seed`, stamps normalised to mean 0 and std 1 each.
+nn::Model initial_model(const Config& cfg, std::uint64_t seed) {
   nn::Model model;
-  std::string arch = cfg.get_string("arch");
+  const std::string arch = cfg.get_string("arch");
   model.net = nn::Network(arch.empty() ? nn::Architecture::springer2018() : nn::Architecture::parse(arch, "arch"));
-  model.net.init_glorot(train.seed);
+  model.net.init_glorot(seed);
   model.norm = nn::InputNorm::MeanStd;
+  return model;
+}
 
+// RMSProp with the reduce-on-plateau schedule from cfg (learning rates per
+// step, patience in epochs), minibatches ordered by `seed`, checkpoints to ckpt.
+nn::TrainOptions train_options(const Config& cfg, std::uint64_t seed, const std::string& ckpt) {
   nn::TrainOptions opt;
   opt.batch = cfg.get_int("batch");
   opt.epochs = cfg.get_int("epochs");
@@ -141,88 +216,76 @@ TrainingReport train_shear_model(const Config& cfg) {
   opt.optimizer.lr = cfg.get_double("lr");
   opt.schedule.patience = int(cfg.get_int("patience"));
   opt.schedule.min_lr = cfg.get_double("lr_floor");
-  opt.seed = train.seed;
+  opt.seed = seed;
   opt.checkpoint = ckpt;
   opt.checkpoint_every = cfg.get_int("checkpoint_every");
   opt.progress = !quiet();
+  return opt;
+}
+
+// The checkpoint file: cfg "checkpoint", or the model file + ".ckpt".
+std::string checkpoint_path(const Config& cfg) {
+  const std::string ckpt = cfg.get_string("checkpoint");
+  return ckpt.empty() ? cfg.get_string("out") + ".ckpt" : ckpt;
+}
+
+// Final stage: least-squares refit of the last layer on the (iv)-only set,
+// undoing the attenuation; returns the factors applied (one per output, >= 1).
+std::vector<double> refit_last_layer(nn::Network& net, const StampSetConfig& refit) {
+  StampSet rs = render(refit, "refit set");
+  std::vector<float> rx, ry;
+  inputs_of(rs, rx, ry);
+  return nn::refit_last_layer_from_inputs(net, rx.data(), ry.data(), refit.n, nn::InputNorm::None, true).factor;
+}
+
+// Calibration (c, m) of the estimate as it is used (the CNN through the
+// estimator registry, symmetrised when asked, no calibration yet) fitted on
+// the calibration set's unflagged stamps against the true shears, stored in
+// the model; RRG on the same stamps for comparison.
+void calibrate(nn::Model& model, const StampSetConfig& calib, bool symmetrise, TrainingReport& report) {
+  StampSet cs = render(calib, "calibration set");
+  EstimatorSetup setup = stamp_estimator_setup(calib.setup, symmetrise, false);  // the fit is before calibration
+  setup.model = std::make_shared<const nn::Model>(model);
+  auto batches = EstimatorSet({"cnn", "rrg"}, setup, "training calibration").estimate(cs.stamps);
+  const BiasReport cnn = bias_report(cs.truth, batches.at("cnn").estimates, nullptr, 0);
+  const BiasReport rrg = bias_report(cs.truth, batches.at("rrg").estimates, nullptr, 0);
+  report.cal_fit1 = cnn.fit1, report.cal_fit2 = cnn.fit2;
+  report.rrg_fit1 = rrg.fit1, report.rrg_fit2 = rrg.fit2;
+  report.calibration = cnn.applied;  // the set's own fit
+  model.cal_c = {report.calibration.c1, report.calibration.c2};
+  model.cal_m = {report.calibration.m1, report.calibration.m2};
+}
+
+}  // namespace
+
+TrainingReport train_shear_model(const Config& cfg) {
+  const TrainingSets sets = training_sets(cfg);
+  const std::string ckpt = checkpoint_path(cfg);
+  TrainingStamps stamps = training_stamps(cfg, sets.train);
+  std::vector<float> vx, vy;
+  inputs_of(render(sets.val, "validation set"), vx, vy);
+
+  nn::Model model = initial_model(cfg, sets.train.seed);
+  const nn::TrainOptions opt = train_options(cfg, sets.train.seed, ckpt);
   nn::Trainer trainer(model.net, opt);
   if (std::filesystem::exists(ckpt)) {
     trainer.load_checkpoint(ckpt);
     info("resuming from " + ckpt + " at step " + std::to_string(trainer.step()));
   }
-
-  const long m = tr.stamps.dim(1) * tr.stamps.dim(2);
-  nn::DataSource source;
-  source.size = train.n;
-  std::vector<float> buf;
-  source.fetch = [&](const long* idx, long n, float* x, float* y) {
-    // Noise keyed by (seed, item, epoch): a resumed run draws the same noise.
-    const long epoch = trainer.epoch();
-    parallel_for(n, [&](long j, int) {
-      const long i = idx[j];
-      thread_local std::vector<float> tmp;
-      tmp.assign(tr.stamps.data() + i * m, tr.stamps.data() + (i + 1) * m);
-      if (fresh && train.noise_scale > 0) {
-        RandomStream r(train.seed, "train.noise", std::uint64_t(i) + std::uint64_t(train.n) * std::uint64_t(epoch));
-        img::add_correlated_noise(ImageView<float>(tmp.data(), tr.stamps.dim(1), tr.stamps.dim(2)), kernel, r);
-      }
-      nn::normalise_stamp(tmp.data(), m, x + j * m);
-      y[2 * j] = float(tr.truth[std::size_t(i)].g1);
-      y[2 * j + 1] = float(tr.truth[std::size_t(i)].g2);
-    });
-  };
-  // Stream mode: stamps 10^9 + s of the training split, s = step * batch, so a
-  // resumed run continues the same sequence (and never meets the validation,
-  // refit or test stamps).
-  std::unique_ptr<StampStream> stream;
-  if (stream_mode) {
-    stream = std::make_unique<StampStream>(train, 1000000000L + trainer.step() * opt.batch);
-    source.fetch = [&](const long*, long n, float* x, float* y) { stream->next(n, x, y); };
-  }
-  std::vector<float> vx, vy;
-  inputs_of(vs, vx, vy);
-  nn::DataSource vsrc = nn::DataSource::from_memory(vx.data(), vy.data(), val.n, m, 2);
+  nn::DataSource source = training_source(stamps, trainer, opt.batch);
+  nn::DataSource vsrc = nn::DataSource::from_memory(vx.data(), vy.data(), sets.val.n, stamps.pixels(), 2);
   trainer.run(source, &vsrc);
   trainer.restore_best();
 
   TrainingReport report;
   report.history = trainer.history();
-
-  // Final stage: refit of the last layer with the attenuation correction.
-  {
-    StampSet rs = render(refit, "refit set");
-    std::vector<float> rx, ry;
-    inputs_of(rs, rx, ry);
-    auto r = nn::refit_last_layer_from_inputs(model.net, rx.data(), ry.data(), refit.n, nn::InputNorm::None, true);
-    report.refit_factor = r.factor;
-  }
-  // Calibration (c, m) of the estimate as it is used, on disjoint sources;
-  // RRG on the same stamps for comparison.
-  {
-    StampSet cs = render(calib, "calibration set");
-    std::vector<double> t1, t2, o1, o2, r1, r2, q1, q2;
-    CnnEstimator cnn(model, cfg.get_bool("symmetrise"), false);
-    auto g = cnn.estimate(cs.stamps);
-    auto rrg = rrg_estimate(cs.stamps, StampPsf::gaussian(calib.setup.psf_fwhm, calib.setup.pixel_scale).moments,
-                            RrgOptions{});
-    for (std::size_t i = 0; i < g.size(); ++i) {
-      const auto& t = cs.truth[i];
-      if (!g[i].flags) t1.push_back(t.g1), t2.push_back(t.g2), o1.push_back(g[i].g1), o2.push_back(g[i].g2);
-      if (!rrg[i].flags) q1.push_back(t.g1), q2.push_back(t.g2), r1.push_back(rrg[i].g1), r2.push_back(rrg[i].g2);
-    }
-    report.cal_fit1 = fit_bias(t1, o1);
-    report.cal_fit2 = fit_bias(t2, o2);
-    report.rrg_fit1 = fit_bias(q1, r1);
-    report.rrg_fit2 = fit_bias(q2, r2);
-    report.calibration = {report.cal_fit1.c, report.cal_fit1.m, report.cal_fit2.c, report.cal_fit2.m};
-    model.cal_c = {report.calibration.c1, report.calibration.c2};
-    model.cal_m = {report.calibration.m1, report.calibration.m2};
-  }
+  report.refit_factor = refit_last_layer(model.net, sets.refit);
+  calibrate(model, sets.calib, cfg.get_bool("symmetrise"), report);
   model.provenance = trainer.provenance();
   model.provenance["config"] = cfg.dump();
-  model.provenance["report"] = report.to_json();
+  model.provenance["report"] = report.to_json().dump();
   model.provenance["code_version"] = build_info().version;
-  nn::save_model(model, out);
+  nn::save_model(model, cfg.get_string("out"));
   return report;
 }
 

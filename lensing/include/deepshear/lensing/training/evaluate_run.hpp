@@ -13,6 +13,7 @@
 
 #include "deepshear/engine/config.hpp"
 #include "deepshear/lensing/calibration.hpp"
+#include "deepshear/lensing/estimators/estimator.hpp"
 #include "deepshear/lensing/training/evaluation.hpp"
 #include "deepshear/lensing/training/report_json.hpp"
 #include "deepshear/lensing/training/stamp_set.hpp"
@@ -40,6 +41,11 @@ void add_evaluation_params(Config& cfg);
 // Reads them back; checks the estimator names and the Figure 10 lists before
 // any work (usage errors naming the key).
 EvaluationConfig evaluation_config(const Config& cfg);
+
+// An estimator set-up for rendered stamps of `stamps`: their round Gaussian
+// PSF FWHM (arcsec) and pixel scale (arcsec / px), and the CNN's options (the
+// caller adds the model, as a path or loaded).
+EstimatorSetup stamp_estimator_setup(const img::StampSetup& stamps, bool symmetrise, bool model_calibration);
 
 // Statistics per estimator name (or "cnn x0.5" for an extra Figure 10 model).
 using BinSeries = std::map<std::string, std::vector<BinStats>>;

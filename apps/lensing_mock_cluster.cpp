@@ -25,49 +25,47 @@ void parse_pair(const std::string& v, const std::string& option, double& a, doub
   if (end == second || *end) throw Error::usage("option " + option + ": '" + v + "' is not DX,DY");
 }
 
-int run(int argc, char** argv) {
+// v as the help text shows a default ("%g").
+std::string text(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return std::string(buf);
+}
+
+// The options, with MockClusterConfig's defaults.
+void declare(app::Args& args) {
   const lens::MockClusterConfig d;
-  auto str = [](double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%g", v);
-    return std::string(buf);
-  };
-  app::Args args("deepshear mock-cluster -o DIR [options]",
-                 "A synthetic HST-like cluster field: galaxies of the training population (same PSF, pixel\n"
-                 "scale, flux units and noise kernel as the training stamps) lensed by an NFW halo (reduced\n"
-                 "shear and magnification at their positions), stars, unlensed foreground galaxies and\n"
-                 "correlated noise. Writes DIR/mock_sci.fits (image with TAN WCS), DIR/mock_wht.fits (inverse\n"
-                 "variance), DIR/mock_truth.fits (table TRUTH) and DIR/mock_cluster.json (summary).");
   args.option("--output", "DIR", "output folder (required)");
   args.alias("-o", "--output");
-  args.option("--size", "ARCSEC", "field side (square)", str(d.size));
-  args.option("--pixel-scale", "ARCSEC", "arcsec per pixel", str(d.pixel_scale));
-  args.option("--density", "N", "lensed background galaxies per arcmin^2", str(d.density));
-  args.option("--m200", "MSUN", "NFW M200c", str(d.m200));
-  args.option("--concentration", "C", "NFW c200 (<= 0: Duffy et al. 2008)", str(d.concentration));
-  args.option("--z-lens", "Z", "lens redshift", str(d.z_lens));
-  args.option("--z-source", "Z", "redshift of all background sources", str(d.z_source));
-  args.option("--omega-m", "OM", "flat LambdaCDM Omega_m", str(d.cosmo.omega_m));
-  args.option("--h0", "H0", "Hubble constant [km/s/Mpc]", str(d.cosmo.h0));
+  args.option("--size", "ARCSEC", "field side (square)", text(d.size));
+  args.option("--pixel-scale", "ARCSEC", "arcsec per pixel", text(d.pixel_scale));
+  args.option("--density", "N", "lensed background galaxies per arcmin^2", text(d.density));
+  args.option("--m200", "MSUN", "NFW M200c", text(d.m200));
+  args.option("--concentration", "C", "NFW c200 (<= 0: Duffy et al. 2008)", text(d.concentration));
+  args.option("--z-lens", "Z", "lens redshift", text(d.z_lens));
+  args.option("--z-source", "Z", "redshift of all background sources", text(d.z_source));
+  args.option("--omega-m", "OM", "flat LambdaCDM Omega_m", text(d.cosmo.omega_m));
+  args.option("--h0", "H0", "Hubble constant [km/s/Mpc]", text(d.cosmo.h0));
   args.option("--centre", "DX,DY", "cluster centre relative to the field centre [arcsec, image x, y]", "0,0");
   args.option("--stars", "N", "number of stars (magnitudes 18-23)", std::to_string(d.stars));
   args.option("--foreground", "N", "number of unlensed foreground galaxies (magnitudes 18-21)",
               std::to_string(d.foreground));
-  args.option("--psf-fwhm", "ARCSEC", "Gaussian PSF FWHM", str(d.psf_fwhm));
+  args.option("--psf-fwhm", "ARCSEC", "Gaussian PSF FWHM", text(d.psf_fwhm));
   args.option("--noise-kernel", "FILE", "7x7 noise kernel (.fits or text; default: the shipped kernel)");
-  args.option("--noise-scale", "F", "noise kernel scale (0: noiseless)", str(d.noise_scale));
+  args.option("--noise-scale", "F", "noise kernel scale (0: noiseless)", text(d.noise_scale));
   args.option("--seed", "N", "random seed", std::to_string(d.seed));
-  args.option("--min-separation", "ARCSEC", "minimum distance between sources", str(d.min_separation));
-  args.option("--margin", "ARCSEC", "minimum distance of sources from the field edges", str(d.margin));
+  args.option("--min-separation", "ARCSEC", "minimum distance between sources", text(d.min_separation));
+  args.option("--margin", "ARCSEC", "minimum distance of sources from the field edges", text(d.margin));
   args.option("--max-shear", "G", "no background galaxies where g_t >= G (the strong-lensing core)",
-              str(d.max_shear));
+              text(d.max_shear));
   args.option("--mask-corner", "ARCSEC", "zero-weight square of this side at the (x max, y max) corner (0: off)",
-              str(d.mask_corner));
-  args.option("--ra", "DEG", "RA of the field centre", str(d.ra));
-  args.option("--dec", "DEG", "Dec of the field centre", str(d.dec));
-  if (!args.parse(argc, argv)) return 0;
-  if (!args.has("--output")) throw Error::usage("mock-cluster: -o DIR is required");
+              text(d.mask_corner));
+  args.option("--ra", "DEG", "RA of the field centre", text(d.ra));
+  args.option("--dec", "DEG", "Dec of the field centre", text(d.dec));
+}
 
+// The configuration the options give, checked (usage errors name the option).
+lens::MockClusterConfig config_from(const app::Args& args) {
   lens::MockClusterConfig c;
   c.size = args.get_double("--size");
   c.pixel_scale = args.get_double("--pixel-scale");
@@ -98,6 +96,20 @@ int run(int argc, char** argv) {
   c.dec = args.get_double("--dec");
   lens::check_mock_cluster_config(c);
 
+  return c;
+}
+
+int run(int argc, char** argv) {
+  app::Args args("deepshear mock-cluster -o DIR [options]",
+                 "A synthetic HST-like cluster field: galaxies of the training population (same PSF, pixel\n"
+                 "scale, flux units and noise kernel as the training stamps) lensed by an NFW halo (reduced\n"
+                 "shear and magnification at their positions), stars, unlensed foreground galaxies and\n"
+                 "correlated noise. Writes DIR/mock_sci.fits (image with TAN WCS), DIR/mock_wht.fits (inverse\n"
+                 "variance), DIR/mock_truth.fits (table TRUTH) and DIR/mock_cluster.json (summary).");
+  declare(args);
+  if (!args.parse(argc, argv)) return 0;
+  if (!args.has("--output")) throw Error::usage("mock-cluster: -o DIR is required");
+  const lens::MockClusterConfig c = config_from(args);
   const std::string out = args.get("--output");
   Progress progress("mock-cluster", lens::mock_cluster_sources(c), "sources");
   lens::MockCluster m = lens::make_mock_cluster(c, &progress);
@@ -107,7 +119,7 @@ int run(int argc, char** argv) {
        " px, " + std::to_string(m.count(lens::MockKind::Background)) + " lensed galaxies, " +
        std::to_string(m.count(lens::MockKind::Star)) + " stars, " +
        std::to_string(m.count(lens::MockKind::Foreground)) + " foreground galaxies; no background source within " +
-       str(m.theta_min) + "\" of the centre (concentration " + str(m.concentration) + ")");
+       text(m.theta_min) + "\" of the centre (concentration " + text(m.concentration) + ")");
   return 0;
 }
 

@@ -136,10 +136,11 @@ void check_mock_cluster_config(const MockClusterConfig& c) {
 
 long mock_cluster_sources(const MockClusterConfig& c) { return background_count(c) + c.stars + c.foreground; }
 
-MockCluster make_mock_cluster(const MockClusterConfig& c, Progress* progress) {
-  check_mock_cluster_config(c);
-  MockCluster m;
-  m.config = c;
+namespace {
+
+// The field's WCS, cluster centre (px, 0-based, and RA/Dec), the halo's
+// concentration and the source-free core radius theta_min (arcsec).
+void mock_geometry(const MockClusterConfig& c, const NfwLens& lens, MockCluster& m) {
   const long n = field_pixels(c);
   const double scale = c.pixel_scale;
   const double crpix = 0.5 * double(n + 1);  // 1-based: the field centre
@@ -147,10 +148,80 @@ MockCluster make_mock_cluster(const MockClusterConfig& c, Progress* progress) {
   m.xcen = 0.5 * double(n - 1) + c.centre_dx / scale;
   m.ycen = 0.5 * double(n - 1) + c.centre_dy / scale;
   m.wcs.pixel_to_world(m.xcen, m.ycen, m.ra_cen, m.dec_cen);
-  NfwLens lens = NfwLens::with_source_redshift(c.z_lens, c.z_source, c.concentration, c.cosmo);
   m.concentration = NfwHalo::make(c.m200, c.z_lens, c.concentration, c.cosmo).c;
   const double theta_max = std::hypot(std::max(m.xcen, double(n - 1) - m.xcen), std::max(m.ycen, double(n - 1) - m.ycen)) * scale;
   m.theta_min = core_radius(lens, c.m200, c.max_shear, theta_max);
+}
+
+// Source i's truth (position on the sky, magnitude, size, lensing) and its
+// stamp, whose corner in the field goes to (x0, y0) px.
+ImageF draw_mock_source(const MockClusterConfig& c, const MockCluster& m, const NfwLens& lens, long i, MockSource& s,
+                        long& x0, long& y0) {
+  const double scale = c.pixel_scale, zp = c.background_population.zero_point;
+  m.wcs.pixel_to_world(s.x, s.y, s.ra, s.dec);
+  s.theta = std::hypot(s.x - m.xcen, s.y - m.ycen) * scale;
+  img::ProfilePtr profile;
+  img::TransformChain chain;
+  double r_eff = 0;  // arcsec, for the stamp size
+  if (s.kind == MockKind::Star) {
+    s.mag = RandomStream(c.seed, "mock.star", std::uint64_t(i)).uniform(c.star_mag_min, c.star_mag_max);
+    profile = img::delta(std::pow(10.0, -0.4 * (s.mag - zp)));
+  } else {
+    const bool bg = s.kind == MockKind::Background;
+    const auto& pop = bg ? c.background_population : c.foreground_population;
+    const std::uint64_t seed = c.seed ^ purpose_hash(bg ? "mock.background" : "mock.foreground");
+    double mag = 0;
+    profile = pop.draw(seed, std::uint64_t(i), &mag, &s.r_half).profile();
+    // Orientation as the training stamps' augmentation (iv).
+    RandomStream r(c.seed, "mock.orient", std::uint64_t(i));
+    chain.rotation = r.uniform(0, 2 * kPi);
+    chain.mirror = r.uniform() < 0.5;
+    if (bg && s.theta > 0) {
+      const NfwLensing l = lens.lensing(c.m200, s.theta);
+      const double phi = std::atan2(s.y - m.ycen, s.x - m.xcen);
+      s.g1 = -l.g_t * std::cos(2 * phi), s.g2 = -l.g_t * std::sin(2 * phi);
+      s.kappa = l.kappa, s.mu = l.mu;
+      chain.g1 = s.g1, chain.g2 = s.g2, chain.mu = s.mu;
+    }
+    s.mag = mag - 2.5 * std::log10(s.mu);
+    r_eff = s.r_half * std::sqrt(s.mu) / (1 - std::hypot(s.g1, s.g2));
+  }
+  s.stamp = stamp_side(r_eff / scale);
+  img::StampSetup setup;
+  setup.pixel_scale = scale;
+  setup.psf_fwhm = c.psf_fwhm;
+  return render_source(s, profile, chain, setup, x0, y0);
+}
+
+// Correlated noise over the whole field, the inverse variance, and the
+// masked corner (image and weight 0).
+void add_noise_and_weight(const MockClusterConfig& c, MockCluster& m) {
+  const long n = m.image.ny();
+  if (c.noise_scale > 0) {
+    const img::NoiseKernel k =
+        (c.noise_kernel.empty() ? img::NoiseKernel::load_default() : img::NoiseKernel::load(c.noise_kernel))
+            .scaled(c.noise_scale);
+    m.noise_rms = k.rms();
+    RandomStream r(c.seed, "mock.noise", 0);
+    img::add_correlated_noise(m.image.view(), k, r);
+  }
+  m.weight = ImageF(n, n, float(m.noise_rms > 0 ? 1 / (m.noise_rms * m.noise_rms) : kNoiselessWeight));
+  if (c.mask_corner > 0) {
+    const long side = std::min(n, std::lround(c.mask_corner / c.pixel_scale));
+    for (long y = n - side; y < n; ++y)
+      for (long x = n - side; x < n; ++x) m.image(y, x) = 0, m.weight(y, x) = 0;
+  }
+}
+
+}  // namespace
+
+MockCluster make_mock_cluster(const MockClusterConfig& c, Progress* progress) {
+  check_mock_cluster_config(c);
+  MockCluster m;
+  m.config = c;
+  const long n = field_pixels(c);
+  NfwLens lens = NfwLens::with_source_redshift(c.z_lens, c.z_source, c.concentration, c.cosmo);
+  mock_geometry(c, lens, m);
 
   // The sources: background galaxies, then stars, then foreground galaxies.
   const long nb = background_count(c), total = mock_cluster_sources(c);
@@ -160,48 +231,14 @@ MockCluster make_mock_cluster(const MockClusterConfig& c, Progress* progress) {
     s.id = i;
     s.kind = i < nb ? MockKind::Background : i < nb + c.stars ? MockKind::Star : MockKind::Foreground;
   }
-  place_sources(c, n, m.truth, m.xcen, m.ycen, m.theta_min / scale);
+  place_sources(c, n, m.truth, m.xcen, m.ycen, m.theta_min / c.pixel_scale);
 
-  img::StampSetup setup;
-  setup.pixel_scale = scale;
-  setup.psf_fwhm = c.psf_fwhm;
-  const std::uint64_t bg_seed = c.seed ^ purpose_hash("mock.background");
-  const std::uint64_t fg_seed = c.seed ^ purpose_hash("mock.foreground");
-  const double zp = c.background_population.zero_point;
   const std::size_t count = std::size_t(total);
   std::vector<ImageF> stamps(count);
   std::vector<long> x0(count), y0(count);
   parallel_for(total, [&](long i, int) {
-    MockSource& s = m.truth[std::size_t(i)];
-    m.wcs.pixel_to_world(s.x, s.y, s.ra, s.dec);
-    s.theta = std::hypot(s.x - m.xcen, s.y - m.ycen) * scale;
-    img::ProfilePtr profile;
-    img::TransformChain chain;
-    double r_eff = 0;  // arcsec, for the stamp size
-    if (s.kind == MockKind::Star) {
-      s.mag = RandomStream(c.seed, "mock.star", std::uint64_t(i)).uniform(c.star_mag_min, c.star_mag_max);
-      profile = img::delta(std::pow(10.0, -0.4 * (s.mag - zp)));
-    } else {
-      const bool bg = s.kind == MockKind::Background;
-      const auto& pop = bg ? c.background_population : c.foreground_population;
-      double mag = 0;
-      profile = pop.draw(bg ? bg_seed : fg_seed, std::uint64_t(i), &mag, &s.r_half).profile();
-      // Orientation as the training stamps' augmentation (iv).
-      RandomStream r(c.seed, "mock.orient", std::uint64_t(i));
-      chain.rotation = r.uniform(0, 2 * kPi);
-      chain.mirror = r.uniform() < 0.5;
-      if (bg && s.theta > 0) {
-        const NfwLensing l = lens.lensing(c.m200, s.theta);
-        const double phi = std::atan2(s.y - m.ycen, s.x - m.xcen);
-        s.g1 = -l.g_t * std::cos(2 * phi), s.g2 = -l.g_t * std::sin(2 * phi);
-        s.kappa = l.kappa, s.mu = l.mu;
-        chain.g1 = s.g1, chain.g2 = s.g2, chain.mu = s.mu;
-      }
-      s.mag = mag - 2.5 * std::log10(s.mu);
-      r_eff = s.r_half * std::sqrt(s.mu) / (1 - std::hypot(s.g1, s.g2));
-    }
-    s.stamp = stamp_side(r_eff / scale);
-    stamps[std::size_t(i)] = render_source(s, profile, chain, setup, x0[std::size_t(i)], y0[std::size_t(i)]);
+    const auto k = std::size_t(i);
+    stamps[k] = draw_mock_source(c, m, lens, i, m.truth[k], x0[k], y0[k]);
     if (progress) progress->tick();
   });
 
@@ -214,22 +251,7 @@ MockCluster make_mock_cluster(const MockClusterConfig& c, Progress* progress) {
       for (long x = std::max(0L, -ax); x < st.nx() && ax + x < n; ++x) m.image(ay + y, ax + x) += st(y, x);
   }
   stamps.clear();
-
-  // Correlated noise over the whole field and the inverse variance.
-  if (c.noise_scale > 0) {
-    const img::NoiseKernel k =
-        (c.noise_kernel.empty() ? img::NoiseKernel::load_default() : img::NoiseKernel::load(c.noise_kernel))
-            .scaled(c.noise_scale);
-    m.noise_rms = k.rms();
-    RandomStream r(c.seed, "mock.noise", 0);
-    img::add_correlated_noise(m.image.view(), k, r);
-  }
-  m.weight = ImageF(n, n, float(m.noise_rms > 0 ? 1 / (m.noise_rms * m.noise_rms) : kNoiselessWeight));
-  if (c.mask_corner > 0) {
-    const long side = std::min(n, std::lround(c.mask_corner / scale));
-    for (long y = n - side; y < n; ++y)
-      for (long x = n - side; x < n; ++x) m.image(y, x) = 0, m.weight(y, x) = 0;
-  }
+  add_noise_and_weight(c, m);
   return m;
 }
 

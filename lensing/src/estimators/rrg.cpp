@@ -49,6 +49,52 @@ PsfMoments psf_moments_from_image(ImageView<const double> psf, double w) {
   return p;
 }
 
+// The PSF-corrected second moments r.ixx, r.iyy, r.ixy (px^2) from the
+// weighted moments I (weight width omega, px) and the PSF's P: anisotropic
+// correction (RRG.md section 5), first order in the PSF's traceless moments,
+// then the isotropic one (section 6), exact for Gaussians.
+static void correct_second_moments(const img::WeightedMoments& I, const PsfMoments& P, double omega,
+                                   RrgMeasurement& r) {
+  const double T = P.xx + P.yy;
+  const double a = P.xx - T / 2, d = P.yy - T / 2, b = P.xy, c = P.xy;
+  const double s2 = omega * omega, w2 = 1 / s2, w4 = 1 / (2 * s2 * s2);
+  double dxx = a * (1 - 2 * w2 * I.xx + w4 * (I.xxxx - I.xx * I.xx)) + b * (w4 * (I.xxxy - I.xx * I.xy)) +
+               c * (-2 * w2 * I.xy + w4 * (I.xxxy - I.xx * I.xy)) + d * (w4 * (I.xxyy - I.xx * I.yy));
+  double dyy = a * (w4 * (I.xxyy - I.xx * I.yy)) + b * (w4 * (I.xyyy - I.yy * I.xy)) +
+               c * (-2 * w2 * I.xy + w4 * (I.xyyy - I.yy * I.xy)) +
+               d * (1 - 2 * w2 * I.yy + w4 * (I.yyyy - I.yy * I.yy));
+  double dxy = a * (-w2 * I.xy + w4 * (I.xxxy - I.xy * I.xx)) + b * (1 - w2 * I.xx + w4 * (I.xxyy - I.xy * I.xy)) +
+               c * (-w2 * I.yy + w4 * (I.xxyy - I.xy * I.xy)) + d * (-w2 * I.xy + w4 * (I.xyyy - I.xy * I.yy));
+  double cxx = I.xx - dxx, cyy = I.yy - dyy, cxy = I.xy - dxy;
+
+  const double sp2 = T / 2;
+  double gw2 = 0, f = 1;
+  if (sp2 > 0) {
+    gw2 = sp2 * s2 / (sp2 + s2);
+    f = std::pow((sp2 + s2) / s2, 2);  // (sigma_p / g_w)^4
+  }
+  r.ixx = f * (cxx - gw2);
+  r.iyy = f * (cyy - gw2);
+  r.ixy = f * cxy;
+}
+
+// The susceptibility terms r.lambda, r.mu1, r.mu2 (RRG.md section 9) from the
+// fourth moments deconvolved (section 7); needs r.d2 and the weight width omega (px).
+static void susceptibility_terms(const img::WeightedMoments& I, const PsfMoments& P, double omega,
+                                 RrgMeasurement& r) {
+  const double T = P.xx + P.yy, sp2 = T / 2, s2 = omega * omega;
+  double t4xxxx = I.xxxx - P.xxxx - 6 * P.xx * I.xx + 6 * P.xx * P.xx;
+  double t4xxxy = I.xxxy - P.xxxy - 3 * (P.xy * I.xx + P.xx * I.xy) + 6 * P.xy * P.xx;
+  double t4xxyy = I.xxyy - P.xxyy - P.xx * I.yy - P.yy * I.xx - 4 * P.xy * I.xy + 2 * P.xx * P.yy + 4 * P.xy * P.xy;
+  double t4xyyy = I.xyyy - P.xyyy - 3 * (P.xy * I.yy + P.yy * I.xy) + 6 * P.xy * P.yy;
+  double t4yyyy = I.yyyy - P.yyyy - 6 * P.yy * I.yy + 6 * P.yy * P.yy;
+  double W2 = sp2 + s2;
+  double beta = 1 / (2 * r.d2 * W2);
+  r.lambda = beta * (t4xxxx + 2 * t4xxyy + t4yyyy);
+  r.mu1 = beta * (-t4xxxx + t4yyyy);
+  r.mu2 = -2 * beta * (t4xxxy + t4xyyy);
+}
+
 RrgMeasurement rrg_measure(ImageView<const float> stamp, const PsfMoments& P, const RrgOptions& opt) {
   RrgMeasurement r;
   const double cx = (double(stamp.nx()) - 1) / 2, cy = (double(stamp.ny()) - 1) / 2;
@@ -97,30 +143,7 @@ RrgMeasurement rrg_measure(ImageView<const float> stamp, const PsfMoments& P, co
                                                          opt.cutoff * opt.cutoff, opt.absolute_intensity);
   if (!(I.sum_wi > 0)) return r.flags |= kFlagBlank, r;
 
-  // Anisotropic PSF correction (section 5), first order in the PSF's
-  // traceless second moments.
-  const double T = P.xx + P.yy;
-  const double a = P.xx - T / 2, d = P.yy - T / 2, b = P.xy, c = P.xy;
-  const double s2 = omega * omega, w2 = 1 / s2, w4 = 1 / (2 * s2 * s2);
-  double dxx = a * (1 - 2 * w2 * I.xx + w4 * (I.xxxx - I.xx * I.xx)) + b * (w4 * (I.xxxy - I.xx * I.xy)) +
-               c * (-2 * w2 * I.xy + w4 * (I.xxxy - I.xx * I.xy)) + d * (w4 * (I.xxyy - I.xx * I.yy));
-  double dyy = a * (w4 * (I.xxyy - I.xx * I.yy)) + b * (w4 * (I.xyyy - I.yy * I.xy)) +
-               c * (-2 * w2 * I.xy + w4 * (I.xyyy - I.yy * I.xy)) +
-               d * (1 - 2 * w2 * I.yy + w4 * (I.yyyy - I.yy * I.yy));
-  double dxy = a * (-w2 * I.xy + w4 * (I.xxxy - I.xy * I.xx)) + b * (1 - w2 * I.xx + w4 * (I.xxyy - I.xy * I.xy)) +
-               c * (-w2 * I.yy + w4 * (I.xxyy - I.xy * I.xy)) + d * (-w2 * I.xy + w4 * (I.xyyy - I.xy * I.yy));
-  double cxx = I.xx - dxx, cyy = I.yy - dyy, cxy = I.xy - dxy;
-
-  // Isotropic correction (section 6): exact for Gaussians.
-  const double sp2 = T / 2;
-  double gw2 = 0, f = 1;
-  if (sp2 > 0) {
-    gw2 = sp2 * s2 / (sp2 + s2);
-    f = std::pow((sp2 + s2) / s2, 2);  // (sigma_p / g_w)^4
-  }
-  r.ixx = f * (cxx - gw2);
-  r.iyy = f * (cyy - gw2);
-  r.ixy = f * cxy;
+  correct_second_moments(I, P, omega, r);
   double tr = r.ixx + r.iyy;
   if (!(tr > 0)) return r.flags |= kFlagNegativeSize, r;
   r.e1 = (r.ixx - r.iyy) / tr;
@@ -128,17 +151,7 @@ RrgMeasurement rrg_measure(ImageView<const float> stamp, const PsfMoments& P, co
   if (r.e1 * r.e1 + r.e2 * r.e2 > opt.max_e2) r.flags |= kFlagBigEllipticity;
   r.d2 = tr / 2;
 
-  // Fourth moments deconvolved (section 7) and the susceptibility terms (section 9).
-  double t4xxxx = I.xxxx - P.xxxx - 6 * P.xx * I.xx + 6 * P.xx * P.xx;
-  double t4xxxy = I.xxxy - P.xxxy - 3 * (P.xy * I.xx + P.xx * I.xy) + 6 * P.xy * P.xx;
-  double t4xxyy = I.xxyy - P.xxyy - P.xx * I.yy - P.yy * I.xx - 4 * P.xy * I.xy + 2 * P.xx * P.yy + 4 * P.xy * P.xy;
-  double t4xyyy = I.xyyy - P.xyyy - 3 * (P.xy * I.yy + P.yy * I.xy) + 6 * P.xy * P.yy;
-  double t4yyyy = I.yyyy - P.yyyy - 6 * P.yy * I.yy + 6 * P.yy * P.yy;
-  double W2 = sp2 + s2;
-  double beta = 1 / (2 * r.d2 * W2);
-  r.lambda = beta * (t4xxxx + 2 * t4xxyy + t4yyyy);
-  r.mu1 = beta * (-t4xxxx + t4yyyy);
-  r.mu2 = -2 * beta * (t4xxxy + t4xyyy);
+  susceptibility_terms(I, P, omega, r);
   return r;
 }
 

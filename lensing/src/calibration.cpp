@@ -93,12 +93,6 @@ Calibration Calibration::load(const std::string& path, std::string* estimator) {
   return {c.get_double("c1"), c.get_double("m1"), c.get_double("c2"), c.get_double("m2")};
 }
 
-std::string Calibration::to_json() const {
-  char buf[256];
-  std::snprintf(buf, sizeof buf, "{\"c1\": %.8g, \"m1\": %.8g, \"c2\": %.8g, \"m2\": %.8g}", c1, m1, c2, m2);
-  return buf;
-}
-
 BinnedCalibration BinnedCalibration::fit(const std::string& quantity, const std::vector<double>& q,
                                          const std::vector<double>& t1, const std::vector<double>& t2,
                                          const std::vector<double>& o1, const std::vector<double>& o2, int nbins) {
@@ -210,20 +204,6 @@ bool BinnedCalibration::is_binned_file(const std::string& path) {
     if (k != std::string::npos && line.compare(k, 8, "quantity") == 0) return true;
   }
   return false;
-}
-
-std::string BinnedCalibration::to_json() const {
-  std::string out = "{\"quantity\": \"" + quantity + "\", \"bins\": [";
-  for (std::size_t b = 0; b < centres.size(); ++b) {
-    char buf[512];
-    std::snprintf(buf, sizeof buf,
-                  "%s{\"lo\": %.6g, \"hi\": %.6g, \"centre\": %.6g, \"n\": %ld, \"c1\": %.6g, \"c1_err\": %.3g, "
-                  "\"m1\": %.6g, \"m1_err\": %.3g, \"c2\": %.6g, \"c2_err\": %.3g, \"m2\": %.6g, \"m2_err\": %.3g}",
-                  b ? ", " : "", edges[b], edges[b + 1], centres[b], fit1[b].n, fit1[b].c, fit1[b].c_err, fit1[b].m,
-                  fit1[b].m_err, fit2[b].c, fit2[b].c_err, fit2[b].m, fit2[b].m_err);
-    out += buf;
-  }
-  return out + "]}";
 }
 
 std::vector<double> bootstrap_std(long n, int nboot, std::uint64_t seed,

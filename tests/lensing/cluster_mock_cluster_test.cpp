@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "deepshear/engine/atomic_file.hpp"
 #include "deepshear/engine/error.hpp"
 #include "deepshear/engine/fits.hpp"
@@ -215,8 +217,11 @@ TEST_CASE("mock cluster command: writes the four files; a bad option fails with 
   REQUIRE(r.exit_code == 0);
   for (const char* f : {"mock_sci.fits", "mock_wht.fits", "mock_truth.fits", "mock_cluster.json"})
     CHECK_MESSAGE(std::filesystem::exists(tmp / ("m/" + std::string(f))), f);
-  std::string json = ds::read_text_file(tmp / "m/mock_cluster.json");
-  CHECK(json.find("\"counts\": {\"background\": 10, \"stars\": 2, \"foreground\": 1") != std::string::npos);
+  const auto json = nlohmann::json::parse(ds::read_text_file(tmp / "m/mock_cluster.json"));
+  CHECK(json["counts"]["background"] == 10);
+  CHECK(json["counts"]["stars"] == 2);
+  CHECK(json["counts"]["foreground"] == 1);
+  CHECK(json["config"]["seed"] == 3);
   ds::fits::FitsFile t(tmp / "m/mock_truth.fits");
   t.hdu("TRUTH");
   CHECK(t.num_rows() == 13);

@@ -15,6 +15,7 @@
 #include "deepshear/engine/random.hpp"
 #include "deepshear/imaging/draw.hpp"
 #include "deepshear/imaging/noise.hpp"
+#include "deepshear/lensing/training/report_json.hpp"
 #include "deepshear/imaging/profile.hpp"
 
 namespace ds::lens {
@@ -272,6 +273,32 @@ void write_field_image(const MockCluster& m, const ImageF& image, const std::str
 }
 }  // namespace
 
+namespace {
+
+// mock_cluster.json: the files, source counts, the field and the configuration.
+Json mock_cluster_json(const MockCluster& m) {
+  auto jnum = [](double v) { return json_printed(v, "%.8g"); };
+  const MockClusterConfig& c = m.config;
+  Json config = {{"size", jnum(c.size)}, {"pixel_scale", jnum(c.pixel_scale)}, {"density", jnum(c.density)},
+                 {"m200", jnum(c.m200)}, {"concentration", jnum(c.concentration)}, {"z_lens", jnum(c.z_lens)},
+                 {"z_source", jnum(c.z_source)}, {"omega_m", jnum(c.cosmo.omega_m)}, {"h0", jnum(c.cosmo.h0)},
+                 {"centre", {jnum(c.centre_dx), jnum(c.centre_dy)}}, {"stars", c.stars},
+                 {"foreground", c.foreground}, {"psf_fwhm", jnum(c.psf_fwhm)}, {"noise_kernel", c.noise_kernel},
+                 {"noise_scale", jnum(c.noise_scale)}, {"seed", c.seed}, {"min_separation", jnum(c.min_separation)},
+                 {"margin", jnum(c.margin)}, {"max_shear", jnum(c.max_shear)}, {"mask_corner", jnum(c.mask_corner)},
+                 {"ra", jnum(c.ra)}, {"dec", jnum(c.dec)}};
+  return {{"files", {{"image", "mock_sci.fits"}, {"weight", "mock_wht.fits"}, {"truth", "mock_truth.fits"}}},
+          {"counts", {{"background", m.count(MockKind::Background)}, {"stars", m.count(MockKind::Star)},
+                      {"foreground", m.count(MockKind::Foreground)}, {"total", m.truth.size()}}},
+          {"image", {{"nx", m.image.nx()}, {"ny", m.image.ny()}, {"noise_rms", jnum(m.noise_rms)},
+                     {"xcen", jnum(m.xcen)}, {"ycen", jnum(m.ycen)}, {"ra_cen", jnum(m.ra_cen)},
+                     {"dec_cen", jnum(m.dec_cen)}, {"concentration", jnum(m.concentration)},
+                     {"theta_min", jnum(m.theta_min)}}},
+          {"config", config}};
+}
+
+}  // namespace
+
 void write_mock_cluster(const MockCluster& m, const std::string& dir) {
   std::filesystem::create_directories(dir);
   write_field_image(m, m.image, dir + "/mock_sci.fits", "flux/px", "sky-subtracted, zero point MAGZERO");
@@ -312,28 +339,7 @@ void write_mock_cluster(const MockCluster& m, const std::string& dir) {
     w.write_key("KINDS", "KIND: 0 lensed background galaxy, 1 star, 2 foreground galaxy");
     w.commit();
   }
-  const MockClusterConfig& c = m.config;
-  std::string json = "{\n  \"files\": {\"image\": \"mock_sci.fits\", \"weight\": \"mock_wht.fits\", \"truth\": "
-                     "\"mock_truth.fits\"},\n";
-  json += "  \"counts\": {\"background\": " + std::to_string(m.count(MockKind::Background)) +
-          ", \"stars\": " + std::to_string(m.count(MockKind::Star)) +
-          ", \"foreground\": " + std::to_string(m.count(MockKind::Foreground)) +
-          ", \"total\": " + std::to_string(m.truth.size()) + "},\n";
-  json += "  \"image\": {\"nx\": " + std::to_string(m.image.nx()) + ", \"ny\": " + std::to_string(m.image.ny()) +
-          ", \"noise_rms\": " + num(m.noise_rms) + ", \"xcen\": " + num(m.xcen) + ", \"ycen\": " + num(m.ycen) +
-          ", \"ra_cen\": " + num(m.ra_cen) + ", \"dec_cen\": " + num(m.dec_cen) + ", \"concentration\": " +
-          num(m.concentration) + ", \"theta_min\": " + num(m.theta_min) + "},\n";
-  json += "  \"config\": {\"size\": " + num(c.size) + ", \"pixel_scale\": " + num(c.pixel_scale) + ", \"density\": " +
-          num(c.density) + ", \"m200\": " + num(c.m200) + ", \"concentration\": " + num(c.concentration) +
-          ", \"z_lens\": " + num(c.z_lens) + ", \"z_source\": " + num(c.z_source) + ", \"omega_m\": " +
-          num(c.cosmo.omega_m) + ", \"h0\": " + num(c.cosmo.h0) + ", \"centre\": [" + num(c.centre_dx) + ", " +
-          num(c.centre_dy) + "], \"stars\": " + std::to_string(c.stars) + ", \"foreground\": " +
-          std::to_string(c.foreground) + ", \"psf_fwhm\": " + num(c.psf_fwhm) + ", \"noise_kernel\": \"" +
-          json_escape(c.noise_kernel) + "\", \"noise_scale\": " + num(c.noise_scale) + ", \"seed\": " +
-          std::to_string(c.seed) + ", \"min_separation\": " + num(c.min_separation) + ", \"margin\": " +
-          num(c.margin) + ", \"max_shear\": " + num(c.max_shear) + ", \"mask_corner\": " + num(c.mask_corner) +
-          ", \"ra\": " + num(c.ra) + ", \"dec\": " + num(c.dec) + "}\n}\n";
-  write_text_atomic(dir + "/mock_cluster.json", json);
+  write_text_atomic(dir + "/mock_cluster.json", mock_cluster_json(m).dump(2) + "\n");
 }
 
 }  // namespace ds::lens

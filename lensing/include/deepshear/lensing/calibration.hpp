@@ -28,7 +28,6 @@ struct Calibration {
   std::complex<double> apply(std::complex<double> g) const;
   // The calibration equal to applying this one, then `then`.
   Calibration then(const Calibration& next) const;
-  std::string to_json() const;
   // A calibration file (key = value lines: estimator, c1, m1, c2, m2), for
   // estimators whose calibration does not live in a model file (RRG, KSB).
   void save(const std::string& path, const std::string& estimator) const;
@@ -50,7 +49,6 @@ struct BinnedCalibration {
                                const std::vector<double>& g1_obs, const std::vector<double>& g2_obs, int nbins);
   Calibration at(double q) const;
   std::complex<double> apply(std::complex<double> g, double q) const { return at(q).apply(g); }
-  std::string to_json() const;
   // A file of key = value lines (estimator, quantity, edges, centres, and per
   // bin c1, m1, c2, m2 as comma-separated lists); errors name the file and key.
   void save(const std::string& path, const std::string& estimator) const;

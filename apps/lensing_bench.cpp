@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include <nlohmann/json.hpp>
+
 #include "cli.hpp"
 #include "deepshear/engine/build_info.hpp"
 #include "deepshear/engine/parallel.hpp"
@@ -70,10 +72,15 @@ int run(int argc, char** argv) {
       ds::lens::ksb_estimate(part, psf.view());
     }, secs);
   }
-  std::printf("{\"benchmark\": \"estimators\", \"stamp\": \"32x32\", \"threads\": %d, \"rrg_stamps_per_s_1thread\": %.0f, "
-              "\"rrg_stamps_per_s\": %.0f, \"ksb_stamps_per_s_1thread\": %.0f, \"ksb_stamps_per_s\": %.0f, "
-              "\"cpu\": \"%s\"}\n",
-              nt, rrg[0], rrg[1], ksb[0], ksb[1], ds::build_info().cpu_name.c_str());
+  const nlohmann::ordered_json j = {{"benchmark", "estimators"},
+                                    {"stamp", "32x32"},
+                                    {"threads", nt},
+                                    {"rrg_stamps_per_s_1thread", std::llround(rrg[0])},
+                                    {"rrg_stamps_per_s", std::llround(rrg[1])},
+                                    {"ksb_stamps_per_s_1thread", std::llround(ksb[0])},
+                                    {"ksb_stamps_per_s", std::llround(ksb[1])},
+                                    {"cpu", ds::build_info().cpu_name}};
+  std::printf("%s\n", j.dump().c_str());
   return 0;
 }
 

@@ -3,9 +3,12 @@
 // training (batch 100, RMSProp), each with GFLOP/s (1.118 MFLOP per stamp
 // forward; training counted as 3x forward), threads and CPU.
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "cli.hpp"
 #include "deepshear/engine/build_info.hpp"
@@ -71,12 +74,19 @@ int run(int argc, char** argv) {
   double train = rate(secs, 100, [&] { trainer.train_step(xn.data(), t.data(), 100); });
 
   auto bi = ds::build_info();
-  std::printf(
-      "{\"benchmark\": \"nn\", \"network\": \"springer2018\", \"plain_stamps_per_s\": %.0f, "
-      "\"plain_gflops\": %.1f, \"plain_unfused_stamps_per_s\": %.0f, \"symmetrised_galaxies_per_s\": %.0f, \"symmetrised_gflops\": %.1f, "
-      "\"train_samples_per_s\": %.0f, \"train_gflops\": %.1f, \"threads\": %d, \"cpu\": \"%s\"}\n",
-      plain, plain * flop * 1e-9, plain_generic, sym, sym * 8 * flop * 1e-9, train, train * 3 * flop * 1e-9, ds::threads(),
-      ds::json_escape(bi.cpu_name).c_str());
+  auto tenth = [](double v) { return std::round(v * 10) / 10; };
+  const nlohmann::ordered_json j = {{"benchmark", "nn"},
+                                    {"network", "springer2018"},
+                                    {"plain_stamps_per_s", std::llround(plain)},
+                                    {"plain_gflops", tenth(plain * flop * 1e-9)},
+                                    {"plain_unfused_stamps_per_s", std::llround(plain_generic)},
+                                    {"symmetrised_galaxies_per_s", std::llround(sym)},
+                                    {"symmetrised_gflops", tenth(sym * 8 * flop * 1e-9)},
+                                    {"train_samples_per_s", std::llround(train)},
+                                    {"train_gflops", tenth(train * 3 * flop * 1e-9)},
+                                    {"threads", ds::threads()},
+                                    {"cpu", bi.cpu_name}};
+  std::printf("%s\n", j.dump().c_str());
   return 0;
 }
 

@@ -35,19 +35,19 @@ ds::Config tiny_training(const std::string& out, long train_n, long small_n, lon
 
 TEST_CASE("a tiny training run writes a calibrated model that the estimator loads") {
   ds::test::TempDir tmp;
-  ds::Config cfg = tiny_training(tmp / "m.dsm", 400, 200, 1);
+  ds::Config cfg = tiny_training(tmp / "new/m.dsm", 400, 200, 1);  // the folder is made first
   auto report = train_shear_model(cfg);
   REQUIRE(report.history.size() == 1);
   CHECK(report.history[0].step == 4);  // 400 stamps in batches of 100
   CHECK(std::isfinite(report.history[0].val_loss));
   REQUIRE(report.refit_factor.size() == 2);
   CHECK(report.refit_factor[0] >= 1.0);  // attenuation is undone by scaling up
-  auto est = CnnEstimator::load(tmp / "m.dsm");
+  auto est = CnnEstimator::load(tmp / "new/m.dsm");
   REQUIRE(est.model().cal_m.size() == 2);
   CHECK(est.model().cal_m[0] == doctest::Approx(report.calibration.m1));
   CHECK(est.model().provenance.at("config").find("train.n = 400") != std::string::npos);
   CHECK(est.model().provenance.count("report") == 1);
-  CHECK(std::filesystem::exists(tmp / "m.dsm.ckpt"));
+  CHECK(std::filesystem::exists(tmp / "new/m.dsm.ckpt"));
 }
 
 TEST_CASE("the whole training path runs on the BlendingToolKit COSMOS real-galaxy catalogue") {

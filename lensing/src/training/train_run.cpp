@@ -261,6 +261,10 @@ void calibrate(nn::Model& model, const StampSetConfig& calib, bool symmetrise, T
 TrainingReport train_shear_model(const Config& cfg) {
   const TrainingSets sets = training_sets(cfg);
   const std::string ckpt = checkpoint_path(cfg);
+  for (const std::string& file : {cfg.get_string("out"), ckpt}) {  // before any work, not at the first checkpoint
+    const auto folder = std::filesystem::path(file).parent_path();
+    if (!folder.empty()) std::filesystem::create_directories(folder);
+  }
   TrainingStamps stamps = training_stamps(cfg, sets.train);
   std::vector<float> vx, vy;
   inputs_of(render(sets.val, "validation set"), vx, vy);

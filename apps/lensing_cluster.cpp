@@ -105,7 +105,6 @@ lens::ClusterOptions options_from(const Config& cfg) {
   o.picture_format = cfg.get_string("pictures");
   o.keep_work = cfg.get_bool("keep_work");
   o.truth = cfg.get_string("truth");
-  lens::check_cluster_options(o);
   return o;
 }
 

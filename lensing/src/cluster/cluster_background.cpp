@@ -15,12 +15,12 @@ namespace ds::lens {
 img::NoiseKernel model_noise_kernel(const nn::Model* model, const ClusterOptions& opt) {
   std::string kernel = opt.model_noise_kernel;
   double scale = opt.model_noise_scale;
-  auto config = model ? model->provenance.find("config") : std::map<std::string, std::string>::const_iterator();
-  if (model && config != model->provenance.end())
-    for (const auto& l : Config::parse_lines(config->second, "model provenance")) {
-      if (l.key == "train.noise_kernel" && kernel.empty()) kernel = l.value;
-      if (l.key == "train.noise_scale" && scale == 0 && !l.value.empty()) scale = std::stod(l.value);
-    }
+  std::string trained;  // the model's training configuration (a Config::dump), when it records one
+  if (model && model->provenance.count("config")) trained = model->provenance.at("config");
+  for (const auto& l : Config::parse_lines(trained, "model provenance")) {
+    if (l.key == "train.noise_kernel" && kernel.empty()) kernel = l.value;
+    if (l.key == "train.noise_scale" && scale == 0 && !l.value.empty()) scale = std::stod(l.value);
+  }
   if (scale == 0) scale = 1;
   img::NoiseKernel k = kernel.empty() ? img::NoiseKernel::load(default_noise_kernel_path()) : img::NoiseKernel::load(kernel);
   return k.scaled(scale);

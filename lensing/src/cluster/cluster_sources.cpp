@@ -56,14 +56,16 @@ FieldSources find_sources(const FieldInputs& in, const LoadedField& field, const
   for (std::size_t i = 0; i < n; ++i) s.x[i] -= 1, s.y[i] -= 1;  // SExtractor's pixels are 1-based
   s.mag = src.column("MAG_AUTO");
   s.rh_px = src.column("FLUX_RADIUS");
+  // Optional columns, null when the catalogue has none.
+  auto optional = [&](const char* name) { return src.has(name) ? &src.column(name) : nullptr; };
+  const std::vector<double> *fwhm = optional("FWHM_IMAGE"), *mu = optional("MU_MAX"), *number = optional("NUMBER");
   s.rh.resize(n), s.fwhm.assign(n, NAN), s.mu.resize(n), s.id.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     s.rh[i] = s.rh_px[i] * scale;
-    if (src.has("FWHM_IMAGE")) s.fwhm[i] = src.column("FWHM_IMAGE")[i] * scale;
-    s.mu[i] = src.has("MU_MAX") ? src.column("MU_MAX")[i]
-                                : peak_surface_brightness(field.total.image, s.background, s.x[i], s.y[i],
-                                                          opt.zero_point, scale);
-    s.id[i] = src.has("NUMBER") ? std::llround(src.column("NUMBER")[i]) : (long long)(i + 1);
+    if (fwhm) s.fwhm[i] = (*fwhm)[i] * scale;
+    s.mu[i] = mu ? (*mu)[i]
+                 : peak_surface_brightness(field.total.image, s.background, s.x[i], s.y[i], opt.zero_point, scale);
+    s.id[i] = number ? std::llround((*number)[i]) : (long long)(i + 1);
   }
   if (src.has("FLAGS")) s.flags = src.column("FLAGS");
   return s;

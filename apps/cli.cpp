@@ -1,11 +1,13 @@
 #include "cli.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
 #include "deepshear/engine/error.hpp"
 #include "deepshear/engine/log.hpp"
 #include "deepshear/engine/parallel.hpp"
+#include "deepshear/engine/provenance.hpp"
 
 namespace ds::app {
 
@@ -30,26 +32,71 @@ RegisterBench::RegisterBench(std::string name, std::string summary, CommandFn fn
 Args::Args(std::string usage, std::string description)
     : usage_(std::move(usage)), description_(std::move(description)) {
   option("--threads", "N", "threads to use (default: all cores)", "0");
+  range("--threads", 0, 4096);
   flag("--quiet", "no progress or information messages");
   flag("--help", "show this help");
+  alias("-q", "--quiet");
+  alias("-h", "--help");
 }
 
-void Args::flag(const std::string& name, const std::string& help) {
+// A long option's one spelling: "--psf_fwhm" -> "--psf-fwhm".
+static std::string canonical(std::string name) {
+  if (name.rfind("--", 0) == 0)
+    for (std::size_t i = 2; i < name.size(); ++i)
+      if (name[i] == '_') name[i] = '-';
+  return name;
+}
+
+void Args::flag(const std::string& name_, const std::string& help) {
+  const std::string name = canonical(name_);
   opts_[name] = Opt{name, "", help, "", true, false};
   opt_order_.push_back(name);
 }
 
-void Args::option(const std::string& name, const std::string& metavar, const std::string& help,
+void Args::option(const std::string& name_, const std::string& metavar, const std::string& help,
                   const std::string& def) {
+  const std::string name = canonical(name_);
   opts_[name] = Opt{name, metavar, help, def, false, false};
   opt_order_.push_back(name);
+}
+
+void Args::range(const std::string& name, double lo, double hi) {
+  auto it = opts_.find(canonical(name));
+  require(it != opts_.end() && !it->second.is_flag, "internal: range of undeclared option " + name);
+  it->second.lo = lo, it->second.hi = hi;
+}
+
+// Every option given a range holds a number inside it.
+void Args::check_ranges() const {
+  for (const auto& [name, o] : opts_) {
+    if (o.is_flag || (o.lo <= -1e308 && o.hi >= 1e308)) continue;
+    const double v = get_double(name);
+    if (std::isnan(v) || v < o.lo || v > o.hi) {
+      char buf[160];
+      if (o.hi >= 1e308) std::snprintf(buf, sizeof buf, "must be >= %.10g", o.lo);
+      else std::snprintf(buf, sizeof buf, "must be in [%.10g, %.10g]", o.lo, o.hi);
+      throw Error::usage("option " + name + ": '" + o.value + "' " + buf);
+    }
+  }
+}
+
+// The effective settings (options, then configuration keys) as "key = value"
+// lines: what the run's settings hash is computed from.
+std::string Args::settings_text() const {
+  std::string t;
+  for (const auto& n : opt_order_)
+    if (n != "--threads" && n != "--quiet" && n != "--help") t += n.substr(2) + " = " + opts_.at(n).value + "\n";
+  if (cfg_)
+    for (const auto& k : cfg_->keys()) t += k + " = " + cfg_->text(k) + "\n";
+  return t;
 }
 
 void Args::positional(const std::string& name, const std::string& help, bool required, bool many) {
   pos_.push_back(Pos{name, help, required, many});
 }
 
-void Args::alias(const std::string& short_name, const std::string& long_name) {
+void Args::alias(const std::string& short_name, const std::string& long_name_) {
+  const std::string long_name = canonical(long_name_);
   require(opts_.count(long_name) != 0, "internal: alias " + short_name + " of undeclared option " + long_name);
   aliases_[short_name] = long_name;
   opts_[long_name].help += " (also " + short_name + ")";
@@ -92,6 +139,7 @@ bool Args::parse(int argc, char** argv) {
         value = a.substr(eq + 1);
         has_value = true;
       }
+      name = canonical(name);
       if ((name == "--out" || name == "--output") && !output.empty()) name = output;
       auto it = opts_.find(name);
       if (it != opts_.end()) {
@@ -142,18 +190,20 @@ bool Args::parse(int argc, char** argv) {
     if (has("--config")) cfg_->load_file(get("--config"));
     for (const auto& [k, v] : cfg_sets) cfg_->set(k, v, "--" + k);
   }
+  check_ranges();
   set_threads(int(get_int("--threads")));
   set_quiet(has("--quiet"));
+  set_provenance_settings(settings_text());
   return true;
 }
 
 bool Args::has(const std::string& name) const {
-  auto it = opts_.find(name);
+  auto it = opts_.find(canonical(name));
   return it != opts_.end() && it->second.set;
 }
 
 std::string Args::get(const std::string& name) const {
-  auto it = opts_.find(name);
+  auto it = opts_.find(canonical(name));
   if (it == opts_.end()) throw Error("internal: option " + name + " was not declared");
   return it->second.value;
 }
@@ -197,10 +247,11 @@ std::string Args::help_text() const {
     const std::string output = output_option();
     if (!output.empty() && !opts_.count(output))
       out += "  -o, --out, --output       the output (the parameter " + output.substr(2) + " below)\n";
-    out += "\nparameters (--KEY=VALUE, or KEY = VALUE in a --config file):\n";
+    out += "\nparameters (--KEY=VALUE, or KEY = VALUE with '_' for '-' in a --config file):\n";
     for (const auto& k : cfg_->keys()) {
       char buf[1024];
-      std::snprintf(buf, sizeof buf, "  --%-22s %s [%s]\n", k.c_str(), cfg_->help(k).c_str(), cfg_->text(k).c_str());
+      std::snprintf(buf, sizeof buf, "  %-24s %s [%s]\n", canonical("--" + k).c_str(), cfg_->help(k).c_str(),
+                    cfg_->text(k).c_str());
       out += buf;
     }
   }

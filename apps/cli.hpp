@@ -1,6 +1,9 @@
 // The deepshear command's plumbing: subcommands register themselves, and a
-// small argument parser gives every subcommand --help, --threads N and --quiet,
-// and, for commands with a Config, --config FILE plus --KEY=VALUE for every key.
+// small argument parser gives every subcommand --help (-h), --threads N and
+// --quiet (-q), and, for commands with a Config, --config FILE plus
+// --KEY=VALUE for every key. Every long option may be spelled with dashes or
+// underscores (--psf-fwhm, --psf_fwhm); help shows the dashes. A value that
+// is malformed or out of its range is a usage error (exit 2) naming the flag.
 #pragma once
 #include <functional>
 #include <map>
@@ -42,6 +45,8 @@ class Args {
   void positional(const std::string& name, const std::string& help, bool required = true, bool many = false);
   // A short form of a declared option, e.g. alias("-o", "--output").
   void alias(const std::string& short_name, const std::string& long_name);
+  // Limits a numeric option to [lo, hi], checked when parsing.
+  void range(const std::string& name, double lo, double hi);
   // Exposes every key of cfg as --key=value (dots may be written as dashes or
   // dots) and adds --config FILE; values land in cfg in that order: defaults,
   // file, flags.
@@ -64,7 +69,10 @@ class Args {
   struct Opt {
     std::string name, metavar, help, value;
     bool is_flag = false, set = false;
+    double lo = -1e308, hi = 1e308;
   };
+  void check_ranges() const;
+  std::string settings_text() const;
   struct Pos {
     std::string name, help;
     bool required, many;

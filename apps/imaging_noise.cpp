@@ -28,6 +28,8 @@ int run(int argc, char** argv) {
   args.option("--clip", "K", "without --mask: mask pixels above median + K robust sigma", "3");
   args.option("--grow", "R", "without --mask: grow the masked pixels by R pixels", "3");
   args.option("--step", "S", "patch grid step in pixels (1: every position)", "1");
+  args.range("--hdu", 0, 99999), args.range("--mask-hdu", 0, 99999), args.range("--clip", 0, 1e6);
+  args.range("--grow", 0, 1024), args.range("--step", 1, 4096);
   args.alias("-o", "--output");
   if (!args.parse(argc, argv)) return 0;
   if (!args.has("--output")) throw ds::Error::usage("noise-kernel: -o KERNEL.{fits,txt} is required");
@@ -48,7 +50,6 @@ int run(int argc, char** argv) {
     for (long i = 0; i < m.size(); ++i) mask.data()[i] = m.data()[i] != 0;
     mask_how = "mask " + args.get("--mask");
   } else {
-    if (args.get_int("--grow") < 0) throw ds::Error::usage("noise-kernel: --grow must be >= 0");
     mask = ds::img::threshold_mask(im, args.get_double("--clip"), args.get_int("--grow"));
     mask_how = "threshold median + " + args.get("--clip") + " sigma, grown " + args.get("--grow") + " px";
   }

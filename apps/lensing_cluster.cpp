@@ -11,6 +11,7 @@
 #include "deepshear/engine/data_path.hpp"
 #include "deepshear/engine/error.hpp"
 #include "deepshear/engine/log.hpp"
+#include "deepshear/engine/provenance.hpp"
 #include "deepshear/lensing/cluster/cluster_run.hpp"
 
 namespace ds::app {
@@ -58,6 +59,9 @@ void declare(Config& cfg) {
   cfg.add_string("pictures", d.picture_format, "picture format: png or svg");
   cfg.add_bool("keep_work", false, "keep SExtractor's files in OUT/<field>_work");
   cfg.add_string("truth", "", "truth table of a simulated field (mock_truth.fits): report each estimator's RMS error");
+  cfg.range("psf_fwhm", 0, 100).range("exposure_box", 1, 4096).range("sextractor_flags", 0, 65535);
+  cfg.range("background_box", 8, 4096).range("noise_step", 1, 4096).range("mask_grow", 0, 1024);
+  cfg.range("noise_tolerance", 0, 1e6);
 }
 
 lens::ClusterOptions options_from(const Config& cfg) {
@@ -67,7 +71,6 @@ lens::ClusterOptions options_from(const Config& cfg) {
   o.model = cfg.get_string("model");
   o.zero_point = cfg.get_double("zero_point");
   o.psf_fwhm = cfg.get_double("psf_fwhm");
-  if (o.psf_fwhm < 0) throw Error::usage("cluster: --psf-fwhm must be >= 0");
   for (const auto& k : lens::estimator_kinds()) {
     const std::string v = cfg.get_string(k.name + "_calibration");
     std::string path = v == "none" ? "" : v;
@@ -80,7 +83,6 @@ lens::ClusterOptions options_from(const Config& cfg) {
   }
   o.cuts.exposure_min = cfg.get_double("exposure_min");
   o.cuts.exposure_box = cfg.get_int("exposure_box");
-  if (o.cuts.exposure_box < 1) throw Error::usage("cluster: --exposure-box must be >= 1");
   o.cuts.sextractor_flags = std::uint32_t(cfg.get_int("sextractor_flags"));
   o.stars.enabled = cfg.get_bool("stars");
   o.stars.rh_max = cfg.get_double("stars.rh_max");
@@ -91,9 +93,7 @@ lens::ClusterOptions options_from(const Config& cfg) {
   o.stars.mu_max_cap = cfg.get_double("stars.mu_max_cap");
   o.background = cfg.get_string("background");
   o.background_box = cfg.get_int("background_box");
-  if (o.background_box < 8) throw Error::usage("cluster: --background-box must be >= 8");
   o.noise_step = cfg.get_int("noise_step");
-  if (o.noise_step < 1) throw Error::usage("cluster: --noise-step must be >= 1");
   o.mask_grow = cfg.get_int("mask_grow");
   o.model_noise_kernel = cfg.get_string("model_noise_kernel");
   o.model_noise_scale = cfg.get_double("model_noise_scale");
@@ -144,9 +144,10 @@ int run(int argc, char** argv) {
   }
   auto estimators = lens::make_cluster_estimators(opt);  // the model read and checked before any output
   std::filesystem::create_directories(out);
-  write_text_atomic(out + "/cluster_config.cfg", cfg.dump());
   auto report = lens::run_cluster(fields, opt, estimators, out, [](const lens::ClusterSummary& s) { std::cout << s.text(); });
-  write_text_atomic(out + "/cluster_summary.json", report.to_json().dump(2) + "\n");
+  // The run's files appear only when every field is done.
+  write_text_atomic(out + "/cluster_config.cfg", config_text(cfg.dump()));
+  write_text_atomic(out + "/cluster_summary.json", report_text(report.to_json()));
   return 0;
 }
 

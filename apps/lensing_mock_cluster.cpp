@@ -4,6 +4,7 @@
 // mock_truth.fits and mock_cluster.json (lensing/cluster/mock_cluster.hpp).
 #include <cstdio>
 #include <string>
+#include <tuple>
 
 #include "cli.hpp"
 #include "deepshear/engine/error.hpp"
@@ -55,6 +56,12 @@ void declare(app::Args& args) {
   args.option("--noise-scale", "F", "noise kernel scale (0: noiseless)", text(d.noise_scale));
   args.option("--seed", "N", "random seed", std::to_string(d.seed));
   args.option("--min-separation", "ARCSEC", "minimum distance between sources", text(d.min_separation));
+  for (const auto& [name, lo, hi] : {std::tuple{"--size", 1.0, 1e5}, {"--pixel-scale", 1e-4, 100.0},
+                                     {"--density", 0.0, 1e4}, {"--m200", 1e8, 1e17}, {"--z-lens", 1e-4, 20.0},
+                                     {"--z-source", 1e-4, 20.0}, {"--omega-m", 0.0, 1.0}, {"--h0", 1.0, 1000.0},
+                                     {"--stars", 0.0, 1e6}, {"--psf-fwhm", 1e-4, 100.0}, {"--noise-scale", 0.0, 1e6},
+                                     {"--seed", 0.0, 9.2e18}, {"--min-separation", 0.0, 1e4}})
+    args.range(name, lo, hi);
   args.option("--margin", "ARCSEC", "minimum distance of sources from the field edges", text(d.margin));
   args.option("--max-shear", "G", "no background galaxies where g_t >= G (the strong-lensing core)",
               text(d.max_shear));

@@ -12,6 +12,7 @@
 #include "deepshear/engine/error.hpp"
 #include "deepshear/engine/log.hpp"
 #include "deepshear/engine/progress.hpp"
+#include "deepshear/engine/provenance.hpp"
 #include "deepshear/lensing/training/stamp_set.hpp"
 
 namespace {
@@ -41,7 +42,7 @@ int run(int argc, char** argv) {
   ds::lens::StampSet set = ds::lens::StampRenderer(cfg).render(cfg.first, cfg.n, &progress);
   progress.finish();
   ds::lens::write_stamp_set_fits(out, set, cfg);
-  ds::write_text_atomic(out + ".cfg", c.dump());
+  ds::write_text_atomic(out + ".cfg", ds::config_text(c.dump()));
   ds::info("simulate: " + std::to_string(cfg.n) + " " + ds::lens::split_name(cfg.split) + " stamps -> " + out);
   return 0;
 }

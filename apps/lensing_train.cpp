@@ -8,6 +8,7 @@
 #include "cli.hpp"
 #include "deepshear/engine/atomic_file.hpp"
 #include "deepshear/engine/log.hpp"
+#include "deepshear/engine/provenance.hpp"
 #include "deepshear/lensing/training/evaluate_run.hpp"
 #include "deepshear/lensing/training/report_figures.hpp"
 #include "deepshear/lensing/training/train_run.hpp"
@@ -31,8 +32,8 @@ int run(int argc, char** argv) {
   if (report_dir.empty()) report_dir = cfg.get_string("out") + ".report";
   auto report = ds::lens::train_shear_model(cfg);
   std::filesystem::create_directories(report_dir);
-  ds::write_text_atomic(report_dir + "/training.json", report.to_json().dump(2) + "\n");
-  ds::write_text_atomic(report_dir + "/config.cfg", cfg.dump());
+  ds::write_text_atomic(report_dir + "/training.json", ds::report_text(report.to_json()));
+  ds::write_text_atomic(report_dir + "/config.cfg", ds::config_text(cfg.dump()));
   ds::lens::save_loss_figure(report.history, report_dir + "/loss.svg");
   std::printf("model %s: CNN on the calibration set m1 %.4f m2 %.4f c1 %.4f c2 %.4f, RMS %.4f %.4f; "
               "RRG RMS %.4f %.4f\n",

@@ -8,6 +8,7 @@
 
 #include "cli.hpp"
 #include "deepshear/engine/error.hpp"
+#include "deepshear/engine/provenance.hpp"
 
 static void print_overview() {
   std::printf("usage: deepshear COMMAND [ARGS] [--help]\n\n"
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (name == "--version") name = "version";
+  ds::set_provenance_command(argc, argv);
   try {
     for (const auto& c : ds::app::commands())
       if (c.name == name) return c.run(argc - 2, argv + 2);

@@ -49,6 +49,46 @@ void AtomicFile::commit() {
   committed_ = true;
 }
 
+StagingFolder::StagingFolder(std::string dir, const std::string& name) : dir_(std::move(dir)) {
+  require(!name.empty() && name.find('/') == std::string::npos, "staging folder: bad name '" + name + "'");
+  fs::create_directories(dir_);
+  const std::string prefix = "." + name + ".staging.";
+  for (const auto& e : fs::directory_iterator(dir_))
+    if (e.path().filename().string().rfind(prefix, 0) == 0) fs::remove_all(e.path());
+  stage_ = (fs::path(dir_) / (prefix + std::to_string(getpid()))).string();
+  fs::create_directories(stage_);
+}
+
+StagingFolder::~StagingFolder() {
+  std::error_code ec;
+  if (!committed_) fs::remove_all(stage_, ec);
+}
+
+std::string StagingFolder::final_path(const std::string& staged) const {
+  return (fs::path(dir_) / fs::path(staged).filename()).string();
+}
+
+void StagingFolder::commit() {
+  require(!committed_, stage_ + ": committed twice");
+  for (const auto& e : fs::directory_iterator(stage_)) {
+    const fs::path target = fs::path(dir_) / e.path().filename();
+    if (fs::is_directory(target) && !fs::is_symlink(target)) fs::remove_all(target);
+    fs::rename(e.path(), target);
+  }
+  fs::remove(stage_);
+  committed_ = true;
+}
+
+void check_output_file(const std::string& path, const std::string& what) {
+  if (path.empty()) throw Error::usage(what + ": the output file name is empty");
+  fs::path dir = fs::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  if (!fs::is_directory(dir))
+    throw Error::usage(what + " " + path + ": folder '" + dir.string() + "' does not exist");
+  if (::access(dir.c_str(), W_OK) != 0) throw Error::usage(what + " " + path + ": folder '" + dir.string() + "' is not writable");
+  if (fs::is_directory(path)) throw Error::usage(what + " " + path + ": is a folder, not a file");
+}
+
 void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& write, bool binary) {
   AtomicFile file(path);
   {

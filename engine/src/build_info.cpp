@@ -78,6 +78,7 @@ BuildInfo build_info() {
   b.build_type = DEEPSHEAR_BUILD_TYPE;
   b.compiler = DEEPSHEAR_COMPILER;
   b.arch_option = DEEPSHEAR_ARCH;
+  b.git_commit = DEEPSHEAR_GIT_COMMIT;
   b.compiled_isa = compiled_isa();
   b.cpu_isa = cpu_isa();
   b.cpu_name = cpu_name();
@@ -105,7 +106,8 @@ static std::string join(const std::vector<std::string>& v, const std::string& se
 
 std::string build_info_text(const BuildInfo& b) {
   std::string out;
-  out += "deepshear " + b.version + " (" + b.build_type + ", " + b.compiler + ")\n";
+  out += "deepshear " + b.version + " (" + b.build_type + ", " + b.compiler +
+         (b.git_commit.empty() ? "" : ", commit " + b.git_commit) + ")\n";
   out += "built for:      " + b.arch_option + ": " + join(b.compiled_isa, " ") + "\n";
   out += "this CPU:       " + b.cpu_name + ": " + join(b.cpu_isa, " ") + "\n";
   out += "threads:        " + std::to_string(b.threads) + " of " + std::to_string(b.cores) + " cores\n";
@@ -125,7 +127,7 @@ static std::string json_list(const std::vector<std::string>& v) {
 
 std::string build_info_json(const BuildInfo& b) {
   auto s = [](const std::string& v) { return "\"" + json_escape(v) + "\""; };
-  return "{\"version\": " + s(b.version) + ", \"build_type\": " + s(b.build_type) + ", \"compiler\": " +
+  return "{\"version\": " + s(b.version) + ", \"commit\": " + s(b.git_commit) + ", \"build_type\": " + s(b.build_type) + ", \"compiler\": " +
          s(b.compiler) + ", \"arch\": " + s(b.arch_option) + ", \"compiled_isa\": " + json_list(b.compiled_isa) +
          ", \"cpu\": " + s(b.cpu_name) + ", \"cpu_isa\": " + json_list(b.cpu_isa) +
          ", \"cores\": " + std::to_string(b.cores) + ", \"threads\": " + std::to_string(b.threads) +

@@ -108,22 +108,44 @@ static const char* type_name(Config::Type t) {
   return "?";
 }
 
-void Config::validate(const std::string& key, Type type, const std::string& value, const std::string& where) {
-  bool ok = true;
-  long l;
-  double d;
+static std::string range_text(double lo, double hi) {
+  auto num = [](double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.10g", v);
+    return std::string(buf);
+  };
+  if (hi >= 1e308) return "must be >= " + num(lo);
+  if (lo <= -1e308) return "must be <= " + num(hi);
+  return "must be in [" + num(lo) + ", " + num(hi) + "]";
+}
+
+void Config::validate(const std::string& key, const Entry& e, const std::string& value, const std::string& where) {
+  bool ok = true, in_range = true;
+  long l = 0;
+  double d = 0;
   bool b;
-  switch (type) {
-    case Type::Int: ok = parse_long(value, l); break;
-    case Type::Double: ok = parse_double(value, d); break;
+  auto check = [&](double v) { in_range = in_range && v >= e.lo && v <= e.hi; };
+  switch (e.type) {
+    case Type::Int: ok = parse_long(value, l), check(double(l)); break;
+    case Type::Double: ok = parse_double(value, d) && !std::isnan(d), check(d); break;
     case Type::Bool: ok = parse_bool(value, b); break;
     case Type::String: ok = true; break;
     case Type::DoubleList:
-      for (const auto& item : list_items(value)) ok = ok && parse_double(item, d);
+      for (const auto& item : list_items(value)) ok = ok && parse_double(item, d) && !std::isnan(d), check(d);
       break;
   }
   if (!ok)
-    throw Error(where + ": key '" + key + "': value '" + value + "' is not " + type_name(type), Error::Kind::Usage);
+    throw Error(where + ": key '" + key + "': value '" + value + "' is not " + type_name(e.type), Error::Kind::Usage);
+  if (!in_range)
+    throw Error(where + ": key '" + key + "': value '" + value + "' " + range_text(e.lo, e.hi), Error::Kind::Usage);
+}
+
+Config& Config::range(const std::string& key, double lo, double hi) {
+  auto it = entries_.find(key);
+  require(it != entries_.end(), "internal: range of undeclared config key '" + key + "'");
+  it->second.lo = lo, it->second.hi = hi;
+  validate(key, it->second, it->second.text, "default");
+  return *this;
 }
 
 Config& Config::add(const std::string& key, Type type, const std::string& def, const std::string& help) {
@@ -132,8 +154,8 @@ Config& Config::add(const std::string& key, Type type, const std::string& def, c
     require(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_' ||
                 c == '.',
             "config key '" + key + "' has characters other than [a-z0-9_.]");
-  validate(key, type, def, "default");
   entries_[key] = Entry{type, def, help, "default"};
+  validate(key, entries_[key], def, "default");
   order_.push_back(key);
   return *this;
 }
@@ -180,7 +202,7 @@ void Config::set(const std::string& key, const std::string& value, const std::st
   auto it = entries_.find(key);
   if (it == entries_.end()) throw Error(where + ": unknown key '" + key + "'", Error::Kind::Usage);
   std::string v = trim(value);
-  validate(key, it->second.type, v, where);
+  validate(key, it->second, v, where);
   it->second.text = v;
   it->second.source = where;
 }

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "deepshear/engine/error.hpp"
+#include "deepshear/engine/provenance.hpp"
 
 namespace ds::fits {
 
@@ -232,7 +233,14 @@ std::optional<std::string> FitsFile::key_string_opt(const std::string& key) cons
     return std::nullopt;
   }
   check(status, "key '" + key + "' is not readable as text");
-  return rstrip(value);
+  std::string v = rstrip(value);
+  if (!v.empty() && v.back() == '&') {  // the long-string convention: the value goes on in CONTINUE cards
+    char* whole = nullptr;
+    fits_read_key_longstr(F(fptr_), key.c_str(), &whole, nullptr, &status);
+    if (whole) v = rstrip(whole), fits_free_memory(whole, &status);
+    check(status, "key '" + key + "' is not readable as a long string");
+  }
+  return v;
 }
 
 std::string FitsFile::key_string(const std::string& key) const {
@@ -625,6 +633,12 @@ void FitsWriter::write_table(const std::vector<TableColumn>& cols, const std::st
                   ext.empty() ? nullptr : ext.data(), &status);
   ++hdus_;
   check(status, "cannot create table");
+  for (std::size_t i = 0; i < cols.size(); ++i)
+    if (!cols[i].comment.empty()) {
+      const std::string key = "TTYPE" + std::to_string(i + 1);
+      fits_modify_comment(F(fptr_), key.c_str(), cols[i].comment.c_str(), &status);
+      check(status, "cannot write the comment of column '" + cols[i].name + "'");
+    }
   for (std::size_t i = 0; i < cols.size(); ++i) {
     const auto& c = cols[i];
     int cn = int(i) + 1;
@@ -701,8 +715,34 @@ void FitsWriter::write_comment(const std::string& text) {
   check(status, "cannot write COMMENT");
 }
 
+// The run's provenance cards (provenance.hpp) on the primary HDU, written
+// last so that every file carries them whatever its writer did.
+void FitsWriter::write_provenance() {
+  const Provenance p = provenance();
+  int status = 0, hdu_type = 0;
+  fits_movabs_hdu(F(fptr_), 1, &hdu_type, &status);
+  check(status, "cannot move to the primary HDU");
+  write_key("DATE", p.date, "UTC date and time the file was written");
+  write_key("CREATOR", "deepshear " + p.version, "software that wrote this file");
+  write_key("DSVERS", p.version, "deepshear version");
+  write_key("DSBUILD", p.build, "deepshear build type and commit");
+  fits_write_key_longwarn(F(fptr_), &status);  // LONGSTRN: DSCMD may continue over CONTINUE cards
+  if (!p.command_line.empty()) {
+    fits_update_key_longstr(F(fptr_), "DSCMD", p.command_line.c_str(), "command line of the run", &status);
+    check(status, "cannot write key 'DSCMD'");
+  }
+  if (!p.settings_hash.empty()) write_key("DSCFGH", p.settings_hash, "FNV-1a 64 hash of the effective settings");
+  std::string models;
+  for (const auto& m : p.models) models += (models.empty() ? "" : ",") + m;
+  if (!models.empty()) {
+    fits_update_key_longstr(F(fptr_), "DSMODEL", models.c_str(), "model file:FNV-1a 64 checksum", &status);
+    check(status, "cannot write key 'DSMODEL'");
+  }
+}
+
 void FitsWriter::commit() {
   begin_hdu();
+  write_provenance();
   int status = 0;
   fits_close_file(F(fptr_), &status);
   fptr_ = nullptr;

@@ -19,6 +19,7 @@
 #include "deepshear/engine/data_path.hpp"
 #include "deepshear/engine/error.hpp"
 #include "deepshear/engine/fits.hpp"
+#include "deepshear/engine/provenance.hpp"
 
 namespace ds::img {
 
@@ -127,7 +128,7 @@ NoiseKernel NoiseKernel::load_text(const std::string& path) {
 
 void NoiseKernel::save_text(const std::string& path, const std::string& comment) const {
   std::ostringstream o;
-  o << "# deepshear noise kernel: 7 rows (y = 0..6) of 7 values (x = 0..6), centre (3, 3)\n";
+  o << "# deepshear noise kernel: 7 rows (y = 0..6) of 7 values (x = 0..6), centre (3, 3)\n" << provenance_comment();
   if (!comment.empty()) {
     std::istringstream c(comment);
     std::string line;

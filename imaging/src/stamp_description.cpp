@@ -212,6 +212,11 @@ void declare_stamp_description(Config& c) {
                         [&](bool D::*p) { c.add_bool(k.flag, d.*p, k.help); },
                         [&](std::string D::*p) { c.add_string(k.flag, d.*p, k.help); }},
                k.field);
+  // What a value may be, checked when it is set (a usage error naming the flag).
+  c.range("flux", -1e30, 1e30).range("sigma", 0, 1e4).range("fwhm", 0, 1e4).range("hlr", 0, 1e4);
+  c.range("n", 0.3, 6.2).range("trunc", 0, 1e4).range("beta", 1.1, 1e3).range("dilate", 1e-3, 1e3);
+  c.range("mu", 1e-3, 1e3).range("psf_fwhm", 0, 1e3).range("psf_beta", 1.1, 1e3).range("pixel_scale", 1e-6, 1e3);
+  c.range("nx", 1, 16384).range("ny", 1, 16384).range("noise_scale", 0, 1e6).range("index", 0, 9.2e18);
 }
 
 StampDescription stamp_description_from_config(const Config& c) {
@@ -225,6 +230,8 @@ StampDescription stamp_description_from_config(const Config& c) {
     if (c.source(k.flag) != "default") d.given.insert(k.flag);
   }
   if (d.noise_seed < 0) d.noise_seed = d.seed;  // before JSON: its galaxy.seed is the population's only
+  if (d.psf != "none" && !(d.psf_fwhm > 0))
+    throw Error::usage("--psf-fwhm " + c.text("psf_fwhm") + " must be > 0 for a " + d.psf + " PSF (or --psf none)");
   return d;
 }
 

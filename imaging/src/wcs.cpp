@@ -21,6 +21,9 @@ TanWcs::TanWcs(double crpix1, double crpix2, double ra0, double dec0, double cd1
 }
 
 TanWcs TanWcs::from_header(const fits::FitsFile& f) {
+  if (!f.has_key("CTYPE1") || !f.has_key("CTYPE2"))
+    throw Error(f.where() + ": no celestial WCS (no CTYPE1/CTYPE2): the image needs a RA---TAN/DEC--TAN WCS "
+                "(CTYPE, CRVAL, CRPIX and CD or CDELT cards)");
   auto ctype1 = f.key_string("CTYPE1"), ctype2 = f.key_string("CTYPE2");
   if (ctype1.rfind("RA---TAN", 0) != 0 || ctype2.rfind("DEC--TAN", 0) != 0)
     throw Error(f.where() + ": key 'CTYPE1'/'CTYPE2' is '" + ctype1 + "'/'" + ctype2 +

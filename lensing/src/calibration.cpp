@@ -10,6 +10,7 @@
 #include "deepshear/engine/config.hpp"
 #include "deepshear/engine/error.hpp"
 #include "deepshear/engine/parallel.hpp"
+#include "deepshear/engine/provenance.hpp"
 #include "deepshear/engine/random.hpp"
 
 namespace ds::lens {
@@ -83,7 +84,7 @@ void Calibration::save(const std::string& path, const std::string& estimator) co
     std::snprintf(buf, sizeof buf, "%.17g", v);
     c.set(k, buf, "the fit");
   }
-  write_text_atomic(path, "# deepshear shear calibration: calibrated g = (g - c) / (1 + m)\n" + c.dump());
+  write_text_atomic(path, "# deepshear shear calibration: calibrated g = (g - c) / (1 + m)\n" + config_text(c.dump()));
 }
 
 Calibration Calibration::load(const std::string& path, std::string* estimator) {
@@ -167,7 +168,7 @@ void BinnedCalibration::save(const std::string& path, const std::string& estimat
   c.set("c1", list(c1), "the fit"), c.set("m1", list(m1), "the fit");
   c.set("c2", list(c2), "the fit"), c.set("m2", list(m2), "the fit");
   write_text_atomic(path, "# deepshear per-galaxy shear calibration in bins of " + quantity +
-                              ": calibrated g = (g - c(q)) / (1 + m(q))\n" + c.dump());
+                              ": calibrated g = (g - c(q)) / (1 + m(q))\n" + config_text(c.dump()));
 }
 
 BinnedCalibration BinnedCalibration::load(const std::string& path, std::string* estimator) {

@@ -29,9 +29,17 @@ void append_columns(std::vector<fits::TableColumn>& cols, const std::string& e, 
   cols.push_back(fits::TableColumn::int32s(flags_column(e), fl));
   for (const auto& [name, values] : b.extra) {
     std::vector<double> v(n, kFailedShear);
-    for (long j = 0; j < m; ++j) v[row(j)] = values[std::size_t(j)];
+    for (long j = 0; j < m; ++j) v[row(j)] = b.estimates[std::size_t(j)].flags ? kFailedShear : values[std::size_t(j)];
     cols.push_back(fits::TableColumn::doubles(to_upper(name) + "_" + to_upper(e), v));
   }
+}
+
+void write_flag_cards(fits::FitsWriter& w) {
+  for (int bit = 0; bit < kFlagBits; ++bit) {
+    const auto [name, meaning] = flag_bit(bit);
+    w.write_key("FLAGBIT" + std::to_string(bit), name, "FLAGS bit " + std::to_string(bit) + ": " + meaning);
+  }
+  w.write_comment("FLAGS_<EST> = 0: measured. Rows with FLAGS_<EST> != 0 hold NaN in G1_<EST>, G2_<EST>.");
 }
 
 std::vector<std::string> estimators_in(const fits::FitsFile& f) {

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "deepshear/engine/error.hpp"
+#include "deepshear/engine/provenance.hpp"
 #include "deepshear/nn/blob_file.hpp"
 
 namespace ds::nn {
@@ -72,6 +73,7 @@ Model load_model(const std::string& path) {
           file + ": calibration needs " + std::to_string(k) + " values of c and of m");
   for (const auto& kv : b.header)
     if (kv.first.rfind("provenance.", 0) == 0) m.provenance[kv.first.substr(11)] = kv.second;
+  add_provenance_model(path, file_checksum(path));  // the outputs of this run name the model they used
   return m;
 }
 

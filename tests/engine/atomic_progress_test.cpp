@@ -73,3 +73,43 @@ TEST_CASE("the progress line shows done / total, rate and ETA") {
   CHECK(ds::format_duration(75) == "1m15s");
   CHECK(ds::format_duration(3 * 3600 + 120) == "3h02m");
 }
+
+TEST_CASE("a staging folder shows nothing until commit, and nothing after a failure") {
+  ds::test::TempDir tmp;
+  const std::string out = tmp / "out";
+  {
+    ds::StagingFolder s(out, "field");
+    std::ofstream(s.path() + "/field_shear.fits") << "x";
+    CHECK(s.final_path(s.path() + "/field_shear.fits") == out + "/field_shear.fits");
+    CHECK(!fs::exists(out + "/field_shear.fits"));
+  }  // not committed: removed
+  CHECK(fs::is_empty(out));
+  fs::create_directories(out + "/.field.staging.999999");  // a killed run's
+  {
+    ds::StagingFolder s(out, "field");
+    CHECK(!fs::exists(out + "/.field.staging.999999"));
+    std::ofstream(s.path() + "/field_shear.fits") << "new";
+    fs::create_directories(s.path() + "/field_work");
+    s.commit();
+  }
+  CHECK(ds::read_text_file(out + "/field_shear.fits") == "new");
+  CHECK(fs::is_directory(out + "/field_work"));
+  int entries = 0;
+  for (const auto& e : fs::directory_iterator(out)) entries += e.path().filename().string()[0] == '.';
+  CHECK(entries == 0);
+  CHECK(!ds::test::error_of([&] { ds::StagingFolder bad(out, "../escape"); }).empty());
+}
+
+TEST_CASE("output files are checked before any work") {
+  ds::test::TempDir tmp;
+  CHECK_NOTHROW(ds::check_output_file(tmp / "x.fits", "estimate: -o"));
+  const std::string e = ds::test::error_of([&] { ds::check_output_file(tmp / "no/x.fits", "estimate: -o"); });
+  CHECK(e.find("estimate: -o") == 0);
+  CHECK(e.find("does not exist") != std::string::npos);
+  try {
+    ds::check_output_file(tmp.path.string(), "estimate: -o");
+    FAIL("a folder passed as an output file");
+  } catch (const ds::Error& err) {
+    CHECK(err.exit_code() == 2);
+  }
+}

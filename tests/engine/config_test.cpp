@@ -86,3 +86,22 @@ TEST_CASE("parse_lines reads another run's dump() back line by line without know
   CHECK_THROWS_WITH_AS(ds::Config::parse_lines("a = 1\nno equals sign\n", "f.cfg"),
                        doctest::Contains("f.cfg:2"), ds::Error);
 }
+
+TEST_CASE("configuration ranges refuse values outside them as usage errors") {
+  ds::Config c;
+  c.add_int("n", 10, "stamps").range("n", 1, 100);
+  c.add_doubles("f", {0.5}, "fractions").range("f", 0, 1);
+  c.set("n", "100");
+  CHECK(c.get_int("n") == 100);
+  for (const auto& [key, value] : {std::pair{"n", "0"}, {"n", "101"}, {"f", "0.5, 1.5"}, {"f", "nan"}}) {
+    try {
+      c.set(key, value, "--" + std::string(key));
+      FAIL("accepted " << key << " = " << value);
+    } catch (const ds::Error& e) {
+      CHECK(e.exit_code() == 2);
+      CHECK(std::string(e.what()).find("--" + std::string(key)) == 0);
+    }
+  }
+  CHECK(c.get_int("n") == 100);  // a refused value leaves the old one
+  CHECK_THROWS(c.range("n", 200, 300));  // the current value must lie inside
+}

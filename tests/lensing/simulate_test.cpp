@@ -32,7 +32,7 @@ void check_same_set(const std::string& path, const StampSet& set) {
   CHECK(differ == 0);
   f.hdu("TRUTH");
   auto col = [&](const char* name) { return f.read_column(name); };
-  const auto g1 = col("g1"), g2 = col("g2"), mu = col("mu"), mag = col("magnitude"), rh = col("r_half");
+  const auto g1 = col("g1"), g2 = col("g2"), mu = col("mu"), mag = col("MAG"), rh = col("R_HALF");
   const auto snr = col("snr"), src = col("source_index"), rot = col("rotation"), mir = col("mirror");
   const auto dil = col("dilation"), ox = col("offset_x"), oy = col("offset_y");
   REQUIRE(g1.size() == set.truth.size());

@@ -47,20 +47,26 @@ std::vector<fits::TableColumn> source_columns(const LoadedField& field, const Fi
     sexf[i] = src.flags.empty() ? 0 : std::int32_t(std::llround(src.flags[i]));
     reason[i] = sel.cuts[i] ? describe_cuts(sel.cuts[i]) : "kept";
   }
-  return {fits::TableColumn::int64s("ID", std::vector<std::int64_t>(src.id.begin(), src.id.end())),
-          fits::TableColumn::doubles("X", src.x, 1, "pixel"),
-          fits::TableColumn::doubles("Y", src.y, 1, "pixel"),
-          fits::TableColumn::doubles("RA", ra, 1, "deg"),
-          fits::TableColumn::doubles("DEC", dec, 1, "deg"),
-          fits::TableColumn::doubles("MAG", src.mag, 1, "mag"),
-          fits::TableColumn::doubles("MU_MAX", src.mu, 1, "mag/arcsec**2"),
-          fits::TableColumn::doubles("R_HALF", src.rh, 1, "arcsec"),
-          fits::TableColumn::doubles("FWHM", src.fwhm, 1, "arcsec"),
-          fits::TableColumn::doubles("EXPOSURE", sel.exposure, 1, "ADU**-2"),
-          fits::TableColumn::int32s("SEX_FLAGS", sexf),
-          fits::TableColumn::int32s("STAR", star),
-          fits::TableColumn::int32s("CUT", cut),
-          fits::TableColumn::strings("CUT_REASON", reason)};
+  std::vector<double> x1(src.x), y1(src.y);  // SExtractor's 1-based convention
+  for (auto& v : x1) v += 1;
+  for (auto& v : y1) v += 1;
+  using TC = fits::TableColumn;
+  return {TC::int64s("ID", std::vector<std::int64_t>(src.id.begin(), src.id.end())).described("source number"),
+          TC::doubles("X", src.x, 1, "pixel").described("x, 0-based: first pixel centre at 0 (X_IMAGE - 1)"),
+          TC::doubles("Y", src.y, 1, "pixel").described("y, 0-based: first pixel centre at 0 (Y_IMAGE - 1)"),
+          TC::doubles("X_IMAGE", x1, 1, "pixel").described("x, 1-based as SExtractor and FITS WCS"),
+          TC::doubles("Y_IMAGE", y1, 1, "pixel").described("y, 1-based as SExtractor and FITS WCS"),
+          TC::doubles("RA", ra, 1, "deg").described("right ascension (ICRS) of X, Y"),
+          TC::doubles("DEC", dec, 1, "deg").described("declination (ICRS) of X, Y"),
+          TC::doubles("MAG", src.mag, 1, "mag").described("magnitude in the total image (ZEROPNT)"),
+          TC::doubles("MU_MAX", src.mu, 1, "mag/arcsec**2").described("peak surface brightness"),
+          TC::doubles("R_HALF", src.rh, 1, "arcsec").described("half-light radius"),
+          TC::doubles("FWHM", src.fwhm, 1, "arcsec").described("SExtractor FWHM_IMAGE"),
+          TC::doubles("EXPOSURE", sel.exposure).described("mean inverse variance in the box [image unit**(-2)]"),
+          TC::int32s("SEX_FLAGS", sexf).described("SExtractor FLAGS"),
+          TC::int32s("STAR", star).described("1: point source (r_half or mu_max - magnitude)"),
+          TC::int32s("CUT", cut).described("catalogue cut bits (0: kept); CUT_REASON names them"),
+          TC::strings("CUT_REASON", reason).described("the cuts failed, or 'kept'")};
 }
 
 // The catalogue's header cards: the field, its set-up and the frame conventions.
@@ -82,7 +88,8 @@ void write_catalogue_keys(fits::FitsWriter& w, const FieldInputs& in, const Load
       w.write_key("CAL_" + to_upper(e), std::filesystem::path(c->second).filename().string(), "calibration applied");
   }
   w.write_key("SHEARFRM", "SKY", "G1/G2: x = east, y = north on the tangent plane");
-  w.write_key("XYORIGIN", 0LL, "X, Y are 0-based pixel centres (SExtractor's minus 1)");
+  w.write_key("XYORIGIN", 0LL, "X, Y 0-based pixel centres; X_IMAGE, Y_IMAGE 1-based");
+  catalogue::write_flag_cards(w);
   w.write_key("KEPT", (long long)S.kept, "sources passing every cut (CUT = 0)");
 }
 

@@ -10,6 +10,7 @@
 #include "deepshear/engine/data_path.hpp"
 #include "deepshear/engine/error.hpp"
 #include "deepshear/engine/progress.hpp"
+#include "deepshear/engine/provenance.hpp"
 #include "deepshear/nn/model_file.hpp"
 
 namespace ds::lens {
@@ -53,8 +54,11 @@ ClusterSummary run_cluster_field(const FieldInputs& in, const ClusterOptions& op
     throw Error::usage("cluster: --background sextractor needs SExtractor's background (no catalogue given)");
   ClusterSummary S;
   S.field = in.display_name();
-  std::filesystem::create_directories(out_dir);
-  const std::string base = out_dir + "/" + S.field;
+  if (S.field.find('/') != std::string::npos || S.field == "." || S.field == "..")
+    throw Error::usage("cluster: field name '" + S.field + "' must be a file name, not a path");
+  // The field's outputs appear in out_dir together, when it is done.
+  StagingFolder stage(out_dir, S.field);
+  const std::string base = stage.path() + "/" + S.field;
 
   const LoadedField field = load_field(in);  // the total image (eqs. 2-3) and its WCS
   const FieldSources src = find_sources(in, field, opt, base, S);
@@ -75,7 +79,9 @@ ClusterSummary run_cluster_field(const FieldInputs& in, const ClusterOptions& op
   S.outputs.insert(S.outputs.begin(), write_shear_catalogue(in, field, src, sel, shears, opt, S, base));
   S.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   S.outputs.push_back(base + "_summary.json");
-  write_text_atomic(S.outputs.back(), S.to_json().dump(2) + "\n");
+  for (auto& o : S.outputs) o = stage.final_path(o);
+  write_text_atomic(base + "_summary.json", report_text(S.to_json()));
+  stage.commit();
   return S;
 }
 

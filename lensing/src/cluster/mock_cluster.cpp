@@ -12,11 +12,12 @@
 #include "deepshear/engine/error.hpp"
 #include "deepshear/engine/fits.hpp"
 #include "deepshear/engine/parallel.hpp"
+#include "deepshear/engine/provenance.hpp"
 #include "deepshear/engine/random.hpp"
 #include "deepshear/imaging/draw.hpp"
 #include "deepshear/imaging/noise.hpp"
-#include "deepshear/lensing/training/report_json.hpp"
 #include "deepshear/imaging/profile.hpp"
+#include "deepshear/lensing/training/report_json.hpp"
 
 namespace ds::lens {
 
@@ -264,7 +265,7 @@ void write_field_image(const MockCluster& m, const ImageF& image, const std::str
   w.write_image(image, fits::PixelType::Float32);
   m.wcs.write_header(w);
   w.write_key("MAGZERO", m.config.background_population.zero_point, "AB zero point (CLASH total images)");
-  w.write_key("PIXSCALE", m.config.pixel_scale, "arcsec / px");
+  w.write_key("PIXSCALE", m.config.pixel_scale, "[arcsec] per pixel");
   w.write_key("PSF_FWHM", m.config.psf_fwhm, "Gaussian PSF FWHM [arcsec]");
   w.write_key("NOISERMS", m.noise_rms, "RMS of the correlated noise (0: noiseless)");
   w.write_key("MOCK", true, "deepshear mock-cluster field");
@@ -301,8 +302,8 @@ Json mock_cluster_json(const MockCluster& m) {
 
 void write_mock_cluster(const MockCluster& m, const std::string& dir) {
   std::filesystem::create_directories(dir);
-  write_field_image(m, m.image, dir + "/mock_sci.fits", "flux/px", "sky-subtracted, zero point MAGZERO");
-  write_field_image(m, m.weight, dir + "/mock_wht.fits", "1/(flux/px)^2", "inverse variance");
+  write_field_image(m, m.image, dir + "/mock_sci.fits", "adu", "sky-subtracted counts per pixel, zero point MAGZERO");
+  write_field_image(m, m.weight, dir + "/mock_wht.fits", "adu**(-2)", "inverse variance of mock_sci.fits");
   {
     std::vector<std::int64_t> id;
     std::vector<std::int32_t> kind, stamp;
@@ -315,13 +316,17 @@ void write_mock_cluster(const MockCluster& m, const std::string& dir) {
     }
     using fits::TableColumn;
     fits::FitsWriter w(dir + "/mock_truth.fits");
-    w.write_table({TableColumn::int64s("ID", id), TableColumn::doubles("X", x, 1, "pix"),
-                   TableColumn::doubles("Y", y, 1, "pix"), TableColumn::doubles("RA", ra, 1, "deg"),
+    w.write_table({TableColumn::int64s("ID", id),
+                   TableColumn::doubles("X", x, 1, "pixel").described("x, 0-based: first pixel centre at 0"),
+                   TableColumn::doubles("Y", y, 1, "pixel").described("y, 0-based: first pixel centre at 0"),
+                   TableColumn::doubles("RA", ra, 1, "deg"),
                    TableColumn::doubles("DEC", dec, 1, "deg"), TableColumn::int32s("KIND", kind),
                    TableColumn::doubles("MAG", mag, 1, "mag"), TableColumn::doubles("R_HALF", rh, 1, "arcsec"),
-                   TableColumn::doubles("G1", g1), TableColumn::doubles("G2", g2), TableColumn::doubles("KAPPA", kappa),
-                   TableColumn::doubles("MU", mu), TableColumn::doubles("THETA", theta, 1, "arcsec"),
-                   TableColumn::int32s("STAMP", stamp, 1, "pix")},
+                   TableColumn::doubles("G1", g1).described("reduced shear, image x, y frame"),
+                   TableColumn::doubles("G2", g2).described("reduced shear, image x, y frame"),
+                   TableColumn::doubles("KAPPA", kappa), TableColumn::doubles("MU", mu).described("magnification"),
+                   TableColumn::doubles("THETA", theta, 1, "arcsec").described("distance from the cluster centre"),
+                   TableColumn::int32s("STAMP", stamp, 1, "pixel").described("side of the drawn stamp")},
                   "TRUTH");
     const MockClusterConfig& c = m.config;
     w.write_key("M200", c.m200, "NFW M200c [Msun]");
@@ -339,7 +344,7 @@ void write_mock_cluster(const MockCluster& m, const std::string& dir) {
     w.write_key("KINDS", "KIND: 0 lensed background galaxy, 1 star, 2 foreground galaxy");
     w.commit();
   }
-  write_text_atomic(dir + "/mock_cluster.json", mock_cluster_json(m).dump(2) + "\n");
+  write_text_atomic(dir + "/mock_cluster.json", report_text(mock_cluster_json(m)));
 }
 
 }  // namespace ds::lens

@@ -1,11 +1,47 @@
 #include "deepshear/lensing/estimators/cnn.hpp"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
+#include "deepshear/engine/config.hpp"
 #include "deepshear/engine/error.hpp"
 #include "deepshear/lensing/shear.hpp"
 
 namespace ds::lens {
+
+TrainedSetup model_training_setup(const nn::Model& model) {
+  TrainedSetup s;
+  auto it = model.provenance.find("config");
+  if (it == model.provenance.end()) return s;
+  for (const auto& l : Config::parse_lines(it->second, "model provenance")) {
+    char* end = nullptr;
+    const double v = std::strtod(l.value.c_str(), &end);
+    if (end == l.value.c_str() || *end) continue;
+    if (l.key == "train.psf_fwhm") s.psf_fwhm = v;
+    if (l.key == "train.pixel_scale") s.pixel_scale = v;
+  }
+  return s;
+}
+
+std::string check_model_setup(const nn::Model& model, const std::string& path, double psf_fwhm, double pixel_scale,
+                              bool allow, double tolerance) {
+  const TrainedSetup t = model_training_setup(model);
+  std::string diff;
+  auto compare = [&](const char* what, double used, double trained) {
+    if (trained > 0 && std::abs(used / trained - 1) > tolerance) {
+      char buf[200];
+      std::snprintf(buf, sizeof buf, "%s%s %.4g arcsec, the model was trained at %.4g", diff.empty() ? "" : "; ",
+                    what, used, trained);
+      diff += buf;
+    }
+  };
+  compare("PSF FWHM", psf_fwhm, t.psf_fwhm);
+  compare("pixel scale", pixel_scale, t.pixel_scale);
+  if (diff.empty()) return "";
+  if (!allow) throw Error::usage(path + ": " + diff + " (--allow-mismatch to go on)");
+  return path + ": " + diff;
+}
 
 void unmap_shear(int t, float* g) {
   Complex back = undo_dihedral({g[0], g[1]}, Dihedral::from_index(t));

@@ -4,14 +4,24 @@
 
 namespace ds::lens {
 
+std::pair<std::string, std::string> flag_bit(int bit) {
+  static const char* const names[kFlagBits][2] = {
+      {"edge", "centroid at or beyond the stamp edge"},
+      {"centroid", "centroid did not converge or moved too far"},
+      {"non-finite", "NaN or infinite pixels in the stamp"},
+      {"blank", "no signal: zero or negative total weight"},
+      {"negative-size", "PSF-corrected size Ixx + Iyy <= 0"},
+      {"big-e", "PSF-corrected ellipticity above the cut"},
+      {"no-psf", "the PSF could not be measured"},
+      {"cut", "not measured: the source failed a catalogue cut"}};
+  require(bit >= 0 && bit < kFlagBits, "flag bit " + std::to_string(bit) + " is not defined");
+  return {names[bit][0], names[bit][1]};
+}
+
 std::string describe_flags(std::uint32_t flags) {
-  static const std::pair<std::uint32_t, const char*> names[] = {
-      {kFlagEdge, "edge"},          {kFlagCentroid, "centroid"},           {kFlagNonFinite, "non-finite"},
-      {kFlagBlank, "blank"},        {kFlagNegativeSize, "negative-size"},  {kFlagBigEllipticity, "big-e"},
-      {kFlagNoPsf, "no-psf"},     {kFlagCut, "cut"}};
   std::string out;
-  for (const auto& [bit, name] : names)
-    if (flags & bit) out += (out.empty() ? "" : "|") + std::string(name);
+  for (int bit = 0; bit < kFlagBits; ++bit)
+    if (flags & (1u << bit)) out += (out.empty() ? "" : "|") + flag_bit(bit).first;
   return out.empty() ? "ok" : out;
 }
 

@@ -26,6 +26,8 @@ void add_evaluation_params(Config& cfg) {
   cfg.add_int("sweep_n", 1000, "stamps per point of the centroid and background sweeps");
   cfg.add_doubles("backgrounds", {0, 0.001, 0.003, 0.01}, "constant background offsets");
   cfg.add_string("out", "", "output folder (required)");
+  cfg.range("calibration_n", 0, 1e10).range("nboot", 1, 1e6).range("mag_bins", 1, 100).range("sweep_n", 1, 1e9);
+  cfg.range("fig11_fractions", 0, 10).range("backgrounds", -1e30, 1e30);
 }
 
 EvaluationConfig evaluation_config(const Config& cfg) {

@@ -2,6 +2,7 @@
 #include <filesystem>
 
 #include "deepshear/engine/atomic_file.hpp"
+#include "deepshear/engine/provenance.hpp"
 #include "deepshear/lensing/training/evaluate_run.hpp"
 #include "deepshear/lensing/training/report_figures.hpp"
 
@@ -78,9 +79,9 @@ void write_evaluation(const EvaluationReport& r, const std::string& folder) {
     r.calibration.at(n).save(folder + "/calibration_" + n + ".cfg", n);
     r.calibration_magnitude.at(n).save(folder + "/calibration_" + n + "_magnitude.cfg", n);
   }
-  write_text_atomic(folder + "/evaluation.json", r.to_json().dump(2) + "\n");
+  write_text_atomic(folder + "/evaluation.json", report_text(r.to_json()));
   write_text_atomic(folder + "/evaluation.csv", r.to_csv());
-  write_text_atomic(folder + "/config.cfg", r.config_file);
+  write_text_atomic(folder + "/config.cfg", config_text(r.config_file));
   save_evaluation_figures(r, folder);
 }
 

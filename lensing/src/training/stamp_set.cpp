@@ -53,6 +53,12 @@ void add_stamp_set_params(Config& c, const std::string& p, const StampSetConfig&
   c.add_double(p + "noise_scale", d.noise_scale, "noise kernel scale factor (0 = noiseless)");
   c.add_double(p + "pixel_scale", d.setup.pixel_scale, "target pixel scale [arcsec/px]");
   c.add_double(p + "psf_fwhm", d.setup.psf_fwhm, "target PSF FWHM [arcsec] (Gaussian)");
+  // What a value may be, checked when it is set (a usage error naming the key).
+  c.range(p + "seed", 0, 9.2e18).range(p + "n", 1, 1e10).range(p + "shear_range", 0, 0.999);
+  c.range(p + "shear_sigma", 0, 1).range(p + "size_jitter", 0, 0.99).range(p + "shift_range", 0, 1e3);
+  c.range(p + "mu_range", 0, 1.99).range(p + "match_bins", 1, 1000).range(p + "centroid_fraction", 0, 10);
+  c.range(p + "noise_scale", 0, 1e6).range(p + "pixel_scale", 1e-4, 100).range(p + "psf_fwhm", 1e-4, 100);
+  c.range(p + "background", -1e30, 1e30);
 }
 
 StampSetConfig stamp_set_from_config(const Config& c, const std::string& p) {
@@ -302,25 +308,25 @@ void write_stamp_set_fits(const std::string& path, const StampSet& s, const Stam
   w.write_cube(s.stamps, fits::PixelType::Float32);
   w.write_key("SOURCE", c.source, "galaxy source");
   w.write_key("SPLIT", split_name(c.split), "source split");
-  w.write_key("PIXSCALE", c.setup.pixel_scale, "arcsec per pixel");
+  w.write_key("PIXSCALE", c.setup.pixel_scale, "[arcsec] per pixel");
   w.write_key("PSFFWHM", c.setup.psf_fwhm, "target PSF FWHM [arcsec]");
   w.write_key("SEED", (long long)c.seed, "random seed");
   w.write_key("NOISE", c.noise_scale <= 0 ? "none" : c.noise_kernel.empty() ? "default" : c.noise_kernel,
               "noise kernel");
   w.write_key("NOISESCL", c.noise_scale, "noise kernel scale");
-  w.write_table({TC::doubles("g1", truth_column<double>(s, [](auto& t) { return t.g1; })),
-                 TC::doubles("g2", truth_column<double>(s, [](auto& t) { return t.g2; })),
-                 TC::doubles("mu", truth_column<double>(s, [](auto& t) { return t.mu; })),
-                 TC::doubles("magnitude", truth_column<double>(s, [](auto& t) { return t.magnitude; })),
-                 TC::doubles("r_half", truth_column<double>(s, [](auto& t) { return t.rhalf; }), 1, "arcsec"),
-                 TC::doubles("snr", truth_column<double>(s, [](auto& t) { return t.snr; })),
-                 TC::int64s("source_index", truth_column<std::int64_t>(s, [](auto& t) { return t.source; })),
-                 TC::doubles("rotation", truth_column<double>(s, [](auto& t) { return t.rotation; }), 1, "rad"),
-                 TC::int32s("mirror", truth_column<std::int32_t>(s, [](auto& t) { return t.mirror ? 1 : 0; })),
-                 TC::doubles("dilation", truth_column<double>(s, [](auto& t) { return t.dilation; })),
-                 TC::doubles("offset_x", truth_column<double>(s, [](auto& t) { return t.dx; }), 1, "px"),
-                 TC::doubles("offset_y", truth_column<double>(s, [](auto& t) { return t.dy; }), 1, "px"),
-                 TC::int64s("seed", std::vector<std::int64_t>(s.truth.size(), std::int64_t(c.seed)))},
+  w.write_table({TC::doubles("G1", truth_column<double>(s, [](auto& t) { return t.g1; })),
+                 TC::doubles("G2", truth_column<double>(s, [](auto& t) { return t.g2; })),
+                 TC::doubles("MU", truth_column<double>(s, [](auto& t) { return t.mu; })),
+                 TC::doubles("MAG", truth_column<double>(s, [](auto& t) { return t.magnitude; })),
+                 TC::doubles("R_HALF", truth_column<double>(s, [](auto& t) { return t.rhalf; }), 1, "arcsec"),
+                 TC::doubles("SNR", truth_column<double>(s, [](auto& t) { return t.snr; })),
+                 TC::int64s("SOURCE_INDEX", truth_column<std::int64_t>(s, [](auto& t) { return t.source; })),
+                 TC::doubles("ROTATION", truth_column<double>(s, [](auto& t) { return t.rotation; }), 1, "rad"),
+                 TC::int32s("MIRROR", truth_column<std::int32_t>(s, [](auto& t) { return t.mirror ? 1 : 0; })),
+                 TC::doubles("DILATION", truth_column<double>(s, [](auto& t) { return t.dilation; })),
+                 TC::doubles("OFFSET_X", truth_column<double>(s, [](auto& t) { return t.dx; }), 1, "pixel"),
+                 TC::doubles("OFFSET_Y", truth_column<double>(s, [](auto& t) { return t.dy; }), 1, "pixel"),
+                 TC::int64s("SEED", std::vector<std::int64_t>(s.truth.size(), std::int64_t(c.seed)))},
                 "TRUTH");
   w.commit();
 }

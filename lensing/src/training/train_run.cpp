@@ -44,6 +44,9 @@ void add_training_params(Config& c) {
   c.add_string("checkpoint", "", "checkpoint file ('' = out + '.ckpt'); a run resumes from it");
   c.add_int("checkpoint_every", 500, "steps between checkpoints");
   c.add_string("out", "model.dsm", "model file to write");
+  c.range("val_n", 1, 1e9).range("refit_n", 0, 1e9).range("calibration_n", 0, 1e10).range("epochs", 1, 1e6);
+  c.range("max_steps", 0, 1e12).range("batch", 1, 1e6).range("lr", 0, 10).range("patience", 1, 1e6);
+  c.range("lr_floor", 0, 10).range("checkpoint_every", 1, 1e12);
 }
 
 Json TrainingReport::to_json() const {

@@ -10,6 +10,7 @@ namespace ds {
 
 struct BuildInfo {
   std::string version, build_type, compiler, arch_option;
+  std::string git_commit;  // short commit of the source tree at configure time, "" if unknown
   std::vector<std::string> compiled_isa;  // e.g. SSE4.2, AVX2, FMA, AVX-512F
   std::vector<std::string> cpu_isa;       // what this CPU supports
   std::string cpu_name;

@@ -26,6 +26,11 @@ class Config {
   Config& add_string(const std::string& key, const std::string& v, const std::string& help);
   Config& add_doubles(const std::string& key, const std::vector<double>& v, const std::string& help);
 
+  // Limits a numeric key (every item of a list) to [lo, hi]: a value outside
+  // is a usage error naming the key and where it was set. The current value
+  // must lie inside.
+  Config& range(const std::string& key, double lo, double hi);
+
   bool has(const std::string& key) const { return entries_.count(key) != 0; }
   // Sets a value from text; `where` names its origin for errors ("run.cfg:12",
   // "command line").
@@ -69,9 +74,10 @@ class Config {
   struct Entry {
     Type type;
     std::string text, help, source;
+    double lo = -1e308, hi = 1e308;
   };
   const Entry& entry(const std::string& key) const;
-  static void validate(const std::string& key, Type type, const std::string& value, const std::string& where);
+  static void validate(const std::string& key, const Entry& e, const std::string& value, const std::string& where);
   std::map<std::string, Entry> entries_;
   std::vector<std::string> order_;
 };

@@ -127,7 +127,13 @@ struct TableColumn {
   std::vector<std::int32_t> i32;
   std::vector<std::int64_t> i64;
   std::vector<std::string> str;
+  std::string comment;  // the TTYPEn card's comment: what the column holds
   long rows() const;
+  // Sets the comment (chainable): TableColumn::doubles("X", x).described("...").
+  TableColumn& described(std::string text) {
+    comment = std::move(text);
+    return *this;
+  }
 
   static TableColumn doubles(std::string name, std::vector<double> v, long repeat = 1, std::string unit = "");
   static TableColumn floats(std::string name, std::vector<float> v, long repeat = 1, std::string unit = "");
@@ -173,11 +179,13 @@ class FitsWriter {
   void write_history(const std::string& text);
   void write_comment(const std::string& text);
 
-  // Closes the file and renames it into place.
+  // Writes the run's provenance cards (provenance.hpp) on the primary HDU,
+  // closes the file and renames it into place.
   void commit();
 
  private:
   void begin_hdu();
+  void write_provenance();
   void check(int status, const std::string& what) const;
   std::string path_;
   AtomicFile file_;

@@ -9,8 +9,11 @@
 //                        east, y north);
 //   FLAGS_<EST>          the EstimateFlag bits (estimate.hpp); 0 = measured;
 //   <COL>_<EST>          any extra column the estimator measures.
-// A flagged row holds G1 = G2 = kFailedShear; readers drop it by its flags.
+// A flagged row holds NaN in G1, G2 and the extra columns; readers drop it by
+// its flags. The flag bits are described in the table's header (FLAGBITn
+// cards, write_flag_cards) and in the README.
 #pragma once
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -19,8 +22,8 @@
 
 namespace ds::lens::catalogue {
 
-// What a failed (flagged) measurement holds in G1_/G2_ columns.
-constexpr double kFailedShear = 0.0;
+// What a failed (flagged) measurement holds in G1_/G2_ and extra columns.
+constexpr double kFailedShear = std::numeric_limits<double>::quiet_NaN();
 
 std::string g1_column(const std::string& estimator);     // "G1_CNN"
 std::string g2_column(const std::string& estimator);     // "G2_CNN"
@@ -31,6 +34,11 @@ std::string flags_column(const std::string& estimator);  // "FLAGS_CNN"
 // batch size); other rows are failed with `missing_flags` (e.g. kFlagCut).
 void append_columns(std::vector<fits::TableColumn>& cols, const std::string& estimator, const EstimateBatch& batch,
                     const std::vector<long>& rows = {}, long n_rows = -1, std::uint32_t missing_flags = kFlagCut);
+
+// Describes the EstimateFlag bits on the current HDU: FLAGBIT0 .. FLAGBIT7 =
+// the bit's name, with what it means as the comment, and a COMMENT that
+// failed rows hold NaN.
+void write_flag_cards(fits::FitsWriter& w);
 
 // The estimators (lower case) whose G1_ and G2_ columns the open HDU holds,
 // in column order.

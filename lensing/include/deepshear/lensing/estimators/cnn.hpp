@@ -36,6 +36,19 @@ class CnnEstimator {
   bool symmetrise_, calibrate_;
 };
 
+// The PSF FWHM and pixel scale [arcsec] a model was trained for, read from
+// the training configuration in its provenance (0 where it records none).
+struct TrainedSetup {
+  double psf_fwhm = 0, pixel_scale = 0;
+};
+TrainedSetup model_training_setup(const nn::Model& model);
+
+// Compares the PSF and pixel scale of the stamps with the model's training
+// set-up: a relative difference above `tolerance` is an error naming both
+// values, or, with `allow`, a warning. Returns the warning text ("" = match).
+std::string check_model_setup(const nn::Model& model, const std::string& model_path, double psf_fwhm,
+                              double pixel_scale, bool allow, double tolerance = 0.05);
+
 // The output map of nn::Predictor::predict_symmetrised for shear outputs
 // (g1, g2): transform t = 4 f + r (r quarter turns, then a mirror when f = 1)
 // maps back as a quarter turn negates g and a mirror conjugates it.

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "deepshear/lensing/calibration.hpp"
@@ -26,6 +27,9 @@ struct ShearEstimate {
   bool ok() const { return flags == 0; }
 };
 
+constexpr int kFlagBits = 8;
+// Bit b's name and meaning: ("edge", "centroid at or beyond the stamp edge").
+std::pair<std::string, std::string> flag_bit(int bit);
 // "edge|blank" for people.
 std::string describe_flags(std::uint32_t flags);
 

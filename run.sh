@@ -13,6 +13,8 @@ cd "$(dirname "$0")"
 
 PACKAGES=(build-essential cmake pkg-config libeigen3-dev libfftw3-dev libcfitsio-dev doctest-dev
           libcairo2-dev fonts-dejavu-core libhdf5-dev gzip source-extractor nlohmann-json3-dev)
+# Optional: used when present (fitsverify checks every FITS output in the tests); never fatal.
+OPTIONAL_PACKAGES=(fitsverify)
 BUILD_DIR=${DEEPSHEAR_BUILD_DIR:-build}
 JOBS=$(nproc 2>/dev/null || echo 2)
 
@@ -33,8 +35,19 @@ ensure_packages() {
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+ensure_optional_packages() {
+  local missing=()
+  for p in "${OPTIONAL_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] || [ "$(id -u)" -ne 0 ] && return 0
+  DEBIAN_FRONTEND=noninteractive timeout 120 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
+    echo "deepshear: optional ${missing[*]} not installed (the tests that use it skip)" >&2
+}
+
 build() {
   ensure_packages
+  ensure_optional_packages
   if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
     local launcher=()  # ccache, when this machine has it, for faster rebuilds
     command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)

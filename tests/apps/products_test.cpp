@@ -203,3 +203,16 @@ TEST_CASE("cluster: catalogue conventions, provenance everywhere, and a failed r
   CHECK(ds::read_text_file(d / "out/cluster_summary.json").find("\"provenance\"") != std::string::npos);
   for (const auto& e : entries(d / "out")) CHECK_MESSAGE(e[0] != '.', e);
 }
+
+TEST_CASE("render and noise-kernel outputs pass fitsverify and carry the provenance") {
+  TempDir tmp;
+  auto r = run_cli("render --quiet --noise default -o '" + tmp / "r.fits" + "'");
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  r = run_cli("noise-kernel --quiet '" + tmp / "r.fits" + "' --clip 100 -o '" + tmp / "k.fits" + "'");
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  for (const char* name : {"r.fits", "k.fits"}) {
+    CHECK_MESSAGE(fitsverify_problems(tmp / name).empty(), name);
+    ds::fits::FitsFile f(tmp / name);
+    CHECK(f.hdu(0).key_string("DSCMD").find(name) != std::string::npos);
+  }
+}

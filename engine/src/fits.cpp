@@ -11,6 +11,8 @@
 #include "deepshear/engine/error.hpp"
 #include "deepshear/engine/provenance.hpp"
 
+#include "fits_header_check.hpp"
+
 namespace ds::fits {
 
 namespace {
@@ -101,6 +103,7 @@ FitsFile::FitsFile(const std::string& path) : path_(path) {
   if (!fs::exists(path, ec)) throw Error(path + ": no such file");
   if (fs::is_directory(path, ec)) throw Error(path + ": is a folder, not a FITS file");
   if (fs::file_size(path, ec) == 0) throw Error(path + ": empty file, not FITS");
+  detail::check_raw_headers(path);  // before CFITSIO parses anything (fits_header_check.hpp)
   fitsfile* f = nullptr;
   int status = 0;
   // Open exactly this file: no CFITSIO extended-filename syntax ([1], +2, ...).

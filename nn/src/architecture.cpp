@@ -94,6 +94,11 @@ Architecture Architecture::parse(const std::string& text, const std::string& whe
 
 std::vector<LayerPlan> Architecture::plan() const {
   require(in_h > 0 && in_w > 0 && in_c > 0, "architecture: input shape must be positive");
+  // Sizes far beyond any network, so that no product below can overflow.
+  constexpr long kMaxDim = 1L << 16, kMaxParams = 1L << 32;
+  require(in_h <= kMaxDim && in_w <= kMaxDim && in_c <= kMaxDim && double(in_h) * in_w * in_c <= double(kMaxParams),
+          "architecture: input shape " + std::to_string(in_h) + "x" + std::to_string(in_w) + "x" +
+              std::to_string(in_c) + " is too large");
   require(!layers.empty(), "architecture: no layers");
   std::vector<LayerPlan> out;
   long h = in_h, w = in_w, c = in_c, offset = 0;
@@ -101,24 +106,28 @@ std::vector<LayerPlan> Architecture::plan() const {
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const auto& l = layers[i];
     std::string at = "architecture layer " + std::to_string(i);
-    require(l.out > 0, at + ": output count must be positive");
+    require(l.out > 0 && l.out <= kMaxDim, at + ": output count must be in [1, " + std::to_string(kMaxDim) + "]");
     require(l.dropout >= 0 && l.dropout < 1, at + ": dropout rate must be in [0, 1)");
     LayerPlan p;
     if (l.kind == LayerSpec::Kind::Conv) {
       require(!seen_affine, at + ": a convolution cannot follow an affine layer");
-      require(l.k > 0 && l.stride > 0, at + ": kernel size and stride must be positive");
+      require(l.k > 0 && l.stride > 0 && l.stride <= kMaxDim, at + ": kernel size and stride must be positive");
       require(l.k <= h && l.k <= w, at + ": kernel " + std::to_string(l.k) + " larger than its input " +
                                          std::to_string(h) + "x" + std::to_string(w));
       require(l.dropout == 0, at + ": dropout is only supported on affine layers");
       p.in_h = h, p.in_w = w, p.in_c = c;
       p.out_h = conv_out(h, l.k, l.stride), p.out_w = conv_out(w, l.k, l.stride), p.out_c = l.out;
+      require(double(l.k) * double(l.k) * double(c) * double(l.out) <= double(kMaxParams), at + ": too many weights");
       p.w_count = l.k * l.k * c * l.out;
     } else {
       seen_affine = true;
       p.in_h = 1, p.in_w = 1, p.in_c = h * w * c;
       p.out_h = 1, p.out_w = 1, p.out_c = l.out;
+      require(double(p.in_c) * double(l.out) <= double(kMaxParams), at + ": too many weights");
       p.w_count = p.in_c * l.out;
     }
+    require(double(p.w_count) + double(offset) + double(l.out) <= double(kMaxParams),
+            at + ": more than " + std::to_string(kMaxParams) + " parameters");
     p.b_count = l.out;
     p.w_offset = offset;
     p.b_offset = offset + p.w_count;

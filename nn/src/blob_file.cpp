@@ -164,7 +164,7 @@ Blob read_blob(const std::string& path, const std::string& magic, std::uint32_t 
     if (count > (buf.size() - r.pos) / sizeof(float)) throw Error(file + ": truncated (array '" + name + "')");
     r.need(count * sizeof(float), "array data");
     std::vector<float> v(count);
-    std::memcpy(v.data(), buf.data() + r.pos, count * sizeof(float));
+    if (count) std::memcpy(v.data(), buf.data() + r.pos, count * sizeof(float));  // an empty array has no data()
     r.pos += count * sizeof(float);
     b.arrays.emplace_back(std::move(name), std::move(v));
   }

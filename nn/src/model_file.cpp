@@ -1,6 +1,7 @@
 // Model files (see model_file.hpp).
 #include "deepshear/nn/model_file.hpp"
 
+#include <cmath>
 #include <cstring>
 #include <sstream>
 
@@ -61,6 +62,8 @@ Model load_model(const std::string& path) {
                                                     std::to_string(arch.param_count()));
   Model m;
   m.net = Network(arch);
+  for (std::size_t i = 0; i < w.size(); ++i)
+    if (!std::isfinite(w[i])) throw Error(file + ": weight " + std::to_string(i) + " is not finite");
   std::memcpy(m.net.params(), w.data(), sizeof(float) * w.size());
   const std::string& norm = b.get("input.normalisation", file);
   if (norm == "mean_std") m.norm = InputNorm::MeanStd;
@@ -71,6 +74,9 @@ Model load_model(const std::string& path) {
   const std::size_t k = std::size_t(arch.outputs());
   require((m.cal_c.empty() && m.cal_m.empty()) || (m.cal_c.size() == k && m.cal_m.size() == k),
           file + ": calibration needs " + std::to_string(k) + " values of c and of m");
+  for (std::size_t j = 0; j < m.cal_c.size(); ++j)
+    require(std::isfinite(m.cal_c[j]) && std::isfinite(m.cal_m[j]) && m.cal_m[j] > -1,
+            file + ": calibration " + std::to_string(j) + " (c, m) must be finite with m > -1");
   for (const auto& kv : b.header)
     if (kv.first.rfind("provenance.", 0) == 0) m.provenance[kv.first.substr(11)] = kv.second;
   add_provenance_model(path, file_checksum(path));  // the outputs of this run name the model they used

@@ -142,7 +142,7 @@ double Trainer::evaluate(const DataSource& data) {
 
 void Trainer::restore_best() {
   if (!best_params_.empty())
-    std::memcpy(net_.params(), best_params_.data(), sizeof(float) * best_params_.size());
+    if (!best_params_.empty()) std::memcpy(net_.params(), best_params_.data(), sizeof(float) * best_params_.size());
 }
 
 void Trainer::run(const DataSource& train, const DataSource* validation) {

@@ -216,3 +216,16 @@ TEST_CASE("render and noise-kernel outputs pass fitsverify and carry the provena
     CHECK(f.hdu(0).key_string("DSCMD").find(name) != std::string::npos);
   }
 }
+
+TEST_CASE("train refuses a network that does not fit the task, before rendering anything") {
+  TempDir tmp;
+  for (const char* arch : {"input 32 32 1; conv 8 5 3 relu; affine 3 none 0",   // 3 outputs
+                           "input 16 16 1; conv 8 5 3 relu; affine 2 none 0",   // 16x16 stamps
+                           "input 32 32 2; conv 8 5 3 relu; affine 2 none 0"}) {  // two channels
+    auto r = run_cli(std::string("train --quiet --arch '") + arch + "' --train.n 50 --val-n 10 --out '" +
+                     tmp / "m.dsm" + "'");
+    CHECK_MESSAGE(r.exit_code == 2, arch, r.err);
+    CHECK(r.err.find("--arch: the network reads") != std::string::npos);
+    CHECK(!fs::exists(tmp / "m.dsm"));
+  }
+}

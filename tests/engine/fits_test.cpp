@@ -316,3 +316,66 @@ TEST_CASE("planes of a cube read on their own equal the same planes of the whole
   for (long i = 0; i < part.size(); ++i) CHECK(part[i] == cube[2 * 12 + i]);
   CHECK(contains(error_of([&] { f.read_cube_planes(4, 2); }), "outside a cube of 5"));
 }
+
+namespace {
+
+// A raw FITS file of header cards (each padded to 80 characters, END added,
+// padded to 2880 bytes) followed by `data_bytes` zero bytes: hostile headers
+// that CFITSIO must never see.
+std::string raw_fits(const std::vector<std::vector<std::string>>& hdus, std::size_t data_bytes = 0) {
+  std::string out;
+  for (const auto& cards : hdus) {
+    std::string h;
+    for (const auto& c : cards) h += (c + std::string(80, ' ')).substr(0, 80);
+    h += (std::string("END") + std::string(80, ' ')).substr(0, 80);
+    h.resize((h.size() + 2879) / 2880 * 2880, ' ');
+    out += h;
+  }
+  return out + std::string(data_bytes, '\0');
+}
+
+std::string open_error(const ds::test::TempDir& tmp, const std::string& bytes) {
+  const std::string path = tmp / "hostile.fits";
+  std::ofstream(path, std::ios::binary) << bytes;
+  return ds::test::error_of([&] { ds::fits::FitsFile f(path); f.all_hdus(); });
+}
+
+const std::vector<std::string> kPrimary = {"SIMPLE  =                    T", "BITPIX  =                    8",
+                                           "NAXIS   =                    0", "EXTEND  =                    T"};
+
+std::vector<std::string> table_header(const std::string& tfields, const std::string& ttype) {
+  return {"XTENSION= 'BINTABLE'", "BITPIX  =                    8", "NAXIS   =                    2",
+          "NAXIS1  =                    8", "NAXIS2  =                    1", "PCOUNT  =                    0",
+          "GCOUNT  =                    1", "TFIELDS =           " + tfields, "TTYPE1  = " + ttype,
+          "TFORM1  = '1D      '"};
+}
+
+}  // namespace
+
+TEST_CASE("hostile FITS headers are refused before CFITSIO parses them") {
+  ds::test::TempDir tmp;
+  // A sane file of the same shape opens.
+  CHECK(open_error(tmp, raw_fits({kPrimary, table_header("         1", "'G1      '")}, 2880)).empty());
+  // An unquoted TTYPE value (CFITSIO 4.2 aborts with a buffer overflow on a long one).
+  std::string e = open_error(tmp, raw_fits({kPrimary, table_header("         1", std::string(69, 'A'))}, 2880));
+  CHECK(e.find("[HDU 1]: key TTYPE1 holds an unquoted value") != std::string::npos);
+  // TFIELDS far beyond the standard's 999 (CFITSIO tried a 343 GB allocation).
+  e = open_error(tmp, raw_fits({kPrimary, table_header("2147483647", "'G1      '")}, 2880));
+  CHECK(e.find("key TFIELDS = 2147483647 is out of range") != std::string::npos);
+  // A 40000 x 40000 float32 image claimed by a 5.7 KB file.
+  const std::vector<std::string> big = {"SIMPLE  =                    T", "BITPIX  =                  -32",
+                                        "NAXIS   =                    2", "NAXIS1  =                40000",
+                                        "NAXIS2  =                40000"};
+  e = open_error(tmp, raw_fits({big}, 2880));
+  CHECK(e.find("claims 6400000000 bytes of data but the file holds 2880") != std::string::npos);
+  // 2^32 x 2^32 pixels: the count must not wrap to 0.
+  const std::vector<std::string> wrap = {"SIMPLE  =                    T", "BITPIX  =                  -32",
+                                         "NAXIS   =                    2", "NAXIS1  =           4294967296",
+                                         "NAXIS2  =           4294967296"};
+  e = open_error(tmp, raw_fits({wrap}, 2880));
+  CHECK(e.find("overflows") != std::string::npos);
+  // A header that never ends.
+  std::string no_end = raw_fits({kPrimary});
+  no_end.replace(4 * 80, 3, "   ");  // the END card follows the four of kPrimary
+  CHECK(open_error(tmp, no_end).find("no END card") != std::string::npos);
+}

@@ -6,6 +6,7 @@
 
 #include "deepshear/engine/image.hpp"
 #include "deepshear/engine/tensor.hpp"
+#include "test_support.hpp"
 
 TEST_CASE("an image is row-major [y][x] and its Eigen map shares its pixels") {
   ds::ImageF img(3, 4);
@@ -50,4 +51,10 @@ TEST_CASE("a tensor is packed, last index fastest, 64-byte aligned, and reshapes
   CHECK(t.data() == before);
   CHECK(t.matrix()(5, 3) == 23.0f);
   CHECK_THROWS_AS(t.reshape({5, 5}), ds::Error);
+}
+
+TEST_CASE("an image whose pixel count would wrap is refused, not allocated as 0 pixels") {
+  const long big = 1L << 32;
+  CHECK(ds::test::error_of([&] { ds::ImageF im(big, big); }).find("too large") != std::string::npos);
+  CHECK(ds::test::error_of([&] { ds::ImageF im(-1, 3); }).find("negative") != std::string::npos);
 }

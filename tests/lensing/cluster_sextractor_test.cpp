@@ -44,3 +44,18 @@ TEST_CASE("SExtractor catalogues: ASCII_HEAD, FITS_1.0 and FITS_LDAC give the sa
   std::ofstream(tmp / "bad.txt") << "#   1 NUMBER\n#   2 X_IMAGE\n 1 2\n 3\n";
   CHECK_THROWS_WITH_AS(SourceList::read(tmp / "bad.txt"), doctest::Contains("bad.txt:4"), ds::Error);
 }
+
+TEST_CASE("SExtractor ASCII_HEAD: absurd column numbers are refused, an empty catalogue reads as empty") {
+  ds::test::TempDir tmp;
+  const std::string path = tmp / "cat.txt";
+  // Two header lines and no rows: this used to expand 2^31 columns and hang.
+  std::ofstream(path) << "#   1 X_IMAGE\n# 2147483647 Y_IMAGE\n";
+  CHECK(ds::test::error_of([&] { ds::lens::SourceList::read(path); }).find("column number 2147483647") !=
+        std::string::npos);
+  std::ofstream(path) << "#   2 X_IMAGE\n#   1 Y_IMAGE\n";
+  CHECK(!ds::test::error_of([&] { ds::lens::SourceList::read(path); }).empty());
+  std::ofstream(path) << "#   1 X_IMAGE\n#   2 Y_IMAGE\n";
+  const auto s = ds::lens::SourceList::read(path);
+  CHECK(s.size() == 0);
+  CHECK(s.has("Y_IMAGE"));
+}

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <vector>
 
 #include <Eigen/Dense>
@@ -176,4 +177,26 @@ TEST_CASE("model file: another architecture (channels, activation, outputs) load
   pa.predict(x.data(), 5, a.data(), InputNorm::None);
   pb.predict(x.data(), 5, b.data(), InputNorm::None);
   CHECK(a == b);
+}
+
+TEST_CASE("a model file with a valid checksum but absurd contents is refused") {
+  ds::test::TempDir tmp;
+  const std::string path = tmp / "m.dsm";
+  // Non-finite weights or calibrations would give NaN or constant shears with flag 0.
+  Model nan_w = sample_model();
+  nan_w.net.params()[5] = std::nanf("");
+  save_model(nan_w, path);
+  CHECK(ds::test::error_of([&] { load_model(path); }).find("weight 5 is not finite") != std::string::npos);
+  Model nan_c = sample_model();
+  nan_c.cal_m[1] = std::numeric_limits<double>::infinity();
+  save_model(nan_c, path);
+  CHECK(ds::test::error_of([&] { load_model(path); }).find("calibration 1") != std::string::npos);
+  Model bad_m = sample_model();
+  bad_m.cal_m[0] = -1;  // (g - c) / (1 + m) divides by zero
+  save_model(bad_m, path);
+  CHECK(!ds::test::error_of([&] { load_model(path); }).empty());
+  // Shapes whose products overflow a 64-bit integer.
+  for (const char* text : {"input 65536 65536 65536; affine 2 none 0", "input 32 32 1; affine 65536 none 0; affine 65536 none 0",
+                           "input 4096 4096 4096; conv 65536 4096 1 relu"})
+    CHECK_MESSAGE(!ds::test::error_of([&] { Architecture::parse(text); }).empty(), text);
 }

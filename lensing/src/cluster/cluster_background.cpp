@@ -19,7 +19,12 @@ img::NoiseKernel model_noise_kernel(const nn::Model* model, const ClusterOptions
   if (model && model->provenance.count("config")) trained = model->provenance.at("config");
   for (const auto& l : Config::parse_lines(trained, "model provenance")) {
     if (l.key == "train.noise_kernel" && kernel.empty()) kernel = l.value;
-    if (l.key == "train.noise_scale" && scale == 0 && !l.value.empty()) scale = std::stod(l.value);
+    if (l.key == "train.noise_scale" && scale == 0 && !l.value.empty()) {
+      char* end = nullptr;
+      scale = std::strtod(l.value.c_str(), &end);
+      if (*end || !(scale >= 0) || !std::isfinite(scale))
+        throw Error("model provenance: train.noise_scale '" + l.value + "' is not a scale >= 0 (" + l.where + ")");
+    }
   }
   if (scale == 0) scale = 1;
   img::NoiseKernel k = kernel.empty() ? img::NoiseKernel::load(default_noise_kernel_path()) : img::NoiseKernel::load(kernel);

@@ -55,6 +55,7 @@ SourceList SourceList::read(const std::string& path) {
     return s;
   }
   // ASCII_HEAD.
+  constexpr int kMaxColumns = 100000;  // SExtractor writes tens; a larger number is a corrupt header
   std::ifstream in(path);
   std::string line;
   std::vector<std::pair<int, std::string>> header;  // (1-based column, name)
@@ -67,7 +68,11 @@ SourceList SourceList::read(const std::string& path) {
       std::istringstream ss(line.substr(1));
       int k;
       std::string name;
-      if (ss >> k >> name) header.emplace_back(k, upper(name));
+      if (!(ss >> k >> name)) continue;
+      if (k < 1 || k > kMaxColumns || (!header.empty() && k <= header.back().first))
+        throw Error(path + ":" + std::to_string(lineno) + ": column number " + std::to_string(k) + " of " + name +
+                    " must follow the previous one and be at most " + std::to_string(kMaxColumns));
+      header.emplace_back(k, upper(name));
       continue;
     }
     std::istringstream ss(line);
@@ -84,7 +89,9 @@ SourceList SourceList::read(const std::string& path) {
   if (header.empty()) throw Error(path + ": no '#   k NAME' header: not an ASCII_HEAD SExtractor catalogue");
   s.rows_ = long(data.size());
   for (std::size_t h = 0; h < header.size(); ++h) {
+    // A vector column spans up to the next header column; without data rows, one column each.
     int first = header[h].first, last = h + 1 < header.size() ? header[h + 1].first - 1 : std::max(ncol, first);
+    if (ncol == 0) last = first;
     if (first < 1 || (ncol && last > ncol))
       throw Error(path + ": header column " + std::to_string(first) + " (" + header[h].second + ") is beyond the " +
                   std::to_string(ncol) + " data columns");

@@ -51,6 +51,11 @@ void unmap_shear(int t, float* g) {
 
 CnnEstimator::CnnEstimator(nn::Model model, bool symmetrise, bool calibrate)
     : model_(std::make_unique<nn::Model>(std::move(model))), symmetrise_(symmetrise), calibrate_(calibrate) {
+  const auto& a = model_->net.arch();
+  require(a.in_h == a.in_w && a.in_h > 0 && a.in_c == 1 && a.outputs() == 2,
+          "CNN: the model reads " + std::to_string(a.in_h) + "x" + std::to_string(a.in_w) + "x" +
+              std::to_string(a.in_c) + " and gives " + std::to_string(a.outputs()) +
+              " outputs; a shear model reads square one-channel stamps and gives (g1, g2)");
   predictor_ = std::make_unique<nn::Predictor>(model_->net);
 }
 

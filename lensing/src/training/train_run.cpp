@@ -198,12 +198,24 @@ nn::DataSource training_source(TrainingStamps& t, const nn::Trainer& trainer, lo
   return source;
 }
 
-// The untrained network: cfg "arch" (text form) or springer2018, Glorot
-// initialised with `seed`, stamps normalised to mean 0 and std 1 each.
-nn::Model initial_model(const Config& cfg, std::uint64_t seed) {
+// The network of cfg "arch" (text form; '' = springer2018), checked against
+// the task before anything is sized: (side, side, 1) stamps in, (g1, g2) out.
+nn::Architecture training_architecture(const Config& cfg, long side) {
+  const std::string text = cfg.get_string("arch");
+  const nn::Architecture a = text.empty() ? nn::Architecture::springer2018() : nn::Architecture::parse(text, "--arch");
+  if (a.in_h != side || a.in_w != side || a.in_c != 1 || a.outputs() != 2)
+    throw Error::usage("--arch: the network reads " + std::to_string(a.in_h) + "x" + std::to_string(a.in_w) + "x" +
+                       std::to_string(a.in_c) + " and gives " + std::to_string(a.outputs()) +
+                       " outputs; shear training needs " + std::to_string(side) + "x" + std::to_string(side) +
+                       "x1 stamps in and 2 outputs (g1, g2)");
+  return a;
+}
+
+// The untrained network of training_architecture, Glorot initialised with
+// `seed`, stamps normalised to mean 0 and std 1 each.
+nn::Model initial_model(const Config& cfg, long side, std::uint64_t seed) {
   nn::Model model;
-  const std::string arch = cfg.get_string("arch");
-  model.net = nn::Network(arch.empty() ? nn::Architecture::springer2018() : nn::Architecture::parse(arch, "arch"));
+  model.net = nn::Network(training_architecture(cfg, side));
   model.net.init_glorot(seed);
   model.norm = nn::InputNorm::MeanStd;
   return model;
@@ -263,6 +275,7 @@ void calibrate(nn::Model& model, const StampSetConfig& calib, bool symmetrise, T
 
 TrainingReport train_shear_model(const Config& cfg) {
   const TrainingSets sets = training_sets(cfg);
+  training_architecture(cfg, sets.train.setup.stamp_size);  // before any stamp is rendered
   const std::string ckpt = checkpoint_path(cfg);
   for (const std::string& file : {cfg.get_string("out"), ckpt}) {  // before any work, not at the first checkpoint
     const auto folder = std::filesystem::path(file).parent_path();
@@ -272,7 +285,7 @@ TrainingReport train_shear_model(const Config& cfg) {
   std::vector<float> vx, vy;
   inputs_of(render(sets.val, "validation set"), vx, vy);
 
-  nn::Model model = initial_model(cfg, sets.train.seed);
+  nn::Model model = initial_model(cfg, sets.train.setup.stamp_size, sets.train.seed);
   const nn::TrainOptions opt = train_options(cfg, sets.train.seed, ckpt);
   nn::Trainer trainer(model.net, opt);
   if (std::filesystem::exists(ckpt)) {

@@ -6,6 +6,7 @@
 #pragma once
 #include <Eigen/Core>
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <type_traits>
 
@@ -111,6 +112,9 @@ class Image {
  private:
   static std::size_t checked_size(long ny, long nx) {
     require(ny >= 0 && nx >= 0, "image shape " + std::to_string(ny) + "x" + std::to_string(nx) + " is negative");
+    // The pixel count must neither wrap nor exceed what a long indexes (2^32 x 2^32 wraps to 0).
+    require(nx == 0 || ny <= (std::numeric_limits<long>::max() / long(sizeof(T))) / nx,
+            "image shape " + std::to_string(ny) + "x" + std::to_string(nx) + " is too large");
     return std::size_t(ny) * std::size_t(nx);
   }
   long ny_ = 0, nx_ = 0;

@@ -469,7 +469,7 @@ void draw_colorbar(cairo_t* cr, const Axes::Map& map, const Frame& f) {
   cairo_rectangle(cr, bx, f.py, bw, f.ph);
   cairo_stroke(cr);
   cairo_set_font_size(cr, 11);
-  for (double t : nice_ticks(map.vmin, map.vmax, 5)) {
+  for (double t : nice_ticks(map.vmin, map.vmax, 7)) {
     const double y = f.py + f.ph * (1 - (t - map.vmin) / (map.vmax - map.vmin));
     show_text(cr, bx + bw + 4, y, fmt(t), 0, 0.5);
   }

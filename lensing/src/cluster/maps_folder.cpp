@@ -66,13 +66,13 @@ std::string mass_html(const MapsField& f, const MapsConfig& c) {
                 n.m200, n.m200_lo, n.m200_hi, n.bounded ? "" : " (reaches the scanned range: unbounded)", n.chi2, n.dof);
   }
   return h + "</table><p>Fits of " + nfw_model_text(c) +
-         " to g_t of the radius bins with more than 2 sources; the interval is where chi2 = min + 1.</p>";
+         " to g_t of the radius bins with more than 2 sources; the 68% interval is where chi2 = min + 1.</p>";
 }
 
 // Captions of a field's pictures, saying what each shows and how it was made.
 std::string profile_caption(const MapsField& f) {
   return format("Tangential shear g_t (top) and cross shear g_x (bottom) of the sources in %zu log-spaced radius "
-                "bins about the centre, %s. Errors: the per-source scatter pooled over all bins over sqrt(n). Lines: "
+                "bins about the centre, %s. Errors: the per-source scatter pooled over all bins, divided by sqrt(n). Lines: "
                 "the NFW fit of each estimator. g_x has no lensing signal and should scatter about 0.",
                 f.edges.empty() ? size_t(0) : f.edges.size() - 1, centre_text(f).c_str());
 }
@@ -112,16 +112,17 @@ std::string field_html(const MapsField& f, const MapsConfig& c) {
          "_kappa_&lt;estimator&gt;.fits (E and B modes).</p>";
 }
 
-// One row of the calibration table: c and m per component, curvature errors [block errors].
+// One row of the calibration table: c and m per component, curvature errors [block
+// errors], and which components' m is unconstrained.
 std::string calibration_row(const MapsCalibration& c) {
-  std::string h = "<tr><td>" + esc(c.name) + "</td>";
-  bool unconstrained = false;
-  for (const LineFit& f : c.fit) {
+  std::string h = "<tr><td>" + esc(c.name) + "</td>", verdict;
+  for (int k = 0; k < 2; ++k) {
+    const LineFit& f = c.fit[std::size_t(k)];
     h += format("<td>%.4f &plusmn; %.4f [%.4f]</td><td>%.3f &plusmn; %.3f [%.3f]</td>", f.c, f.c_err, f.c_err_blocks,
                 f.m, f.m_err, f.m_err_blocks);
-    unconstrained = unconstrained || !(quoted_m_err(f) <= kUnconstrainedM);
+    if (!(quoted_m_err(f) <= kUnconstrainedM)) verdict += (verdict.empty() ? "m" : ", m") + std::to_string(k + 1);
   }
-  return h + "<td>" + (unconstrained ? "m unconstrained (error &gt; 50%)" : "measured") + "</td></tr>";
+  return h + "<td>" + (verdict.empty() ? "measured" : verdict + " unconstrained (error &gt; 50%)") + "</td></tr>";
 }
 
 // The relative-calibration table, its meaning and its pictures.
@@ -135,7 +136,7 @@ std::string calibration_html(const MapsReport& r) {
        "the likelihood's curvature and [from a bootstrap over blocks of the fields, to be preferred: nearby points "
        "are correlated]. When the m error exceeds 50% the fields span too little shear against their noise and m "
        "says nothing.</p><table border='1' cellpadding='4'><tr><th>estimator</th><th>c1</th><th>m1</th><th>c2</th>"
-       "<th>m2</th><th>m</th></tr>";
+       "<th>m2</th><th>verdict</th></tr>";
   for (const auto& c : r.calibrations) h += calibration_row(c);
   h += "</table>";
   for (const auto& c : r.calibrations)

@@ -153,7 +153,7 @@ void plot_calibration_samples(const PairedSamples& d, const LineFit& fit, const 
   ax.errorbars(d.x, d.y, ye, "sampled field points (1 sigma in y)", 0);
   ax.line({lo, hi}, {lo, hi}, "y = x (no relative bias)", 7, true);
   char label[160];
-  std::snprintf(label, sizeof label, "fit y = c + (1 + m) x: c = %.4f, m = %.3f +- %.3f", fit.c, fit.m,
+  std::snprintf(label, sizeof label, "fit y = c + (1 + m) x: c = %.4f, m = %.3f ± %.3f", fit.c, fit.m,
                 quoted_m_err(fit));
   ax.line({lo, hi}, {fit.c + (1 + fit.m) * lo, fit.c + (1 + fit.m) * hi}, label, 1);
   if (!(quoted_m_err(fit) <= kUnconstrainedM)) {

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <vector>
 #include <fstream>
 
 #include "deepshear/engine/atomic_file.hpp"
@@ -42,4 +43,63 @@ TEST_CASE("a figure with lines, error bars, a map and sticks saves as SVG and PN
   REQUIRE(png.size() > 1000);
   CHECK(png.substr(1, 3) == "PNG");
   CHECK_THROWS_AS(fig.save(tmp / "f.jpg"), ds::Error);
+}
+
+namespace {
+// The columns of row y whose pixel is dark grey or black (antialiased frame lines, text).
+std::vector<int> dark_columns(const ds::plot::Raster& r, int y) {
+  std::vector<int> xs;
+  for (int x = 0; x < r.width; ++x)
+    if (r.red(x, y) < 170 && r.green(x, y) < 170 && r.blue(x, y) < 170) xs.push_back(x);
+  return xs;
+}
+}  // namespace
+
+TEST_CASE("an inverted x axis draws the map's high-x side on the left (sky maps: east left)") {
+  ds::ImageD map(4, 8);
+  for (long y = 0; y < 4; ++y)
+    for (long x = 0; x < 8; ++x) map(y, x) = x < 4 ? 0.0 : 1.0;  // low x dark, high x yellow
+  for (bool inverted : {false, true}) {
+    ds::plot::Figure fig(400, 300);
+    auto& ax = fig.axes();
+    ax.image(map.view(), 0, 8, 0, 4, 0, 1);
+    ax.invert_x(inverted);
+    const auto r = fig.raster();
+    // The plot box spans x = 70 .. 290 (70 px left, 110 px for the colour bar).
+    const int left = r.red(110, 130), right = r.red(250, 130);
+    CHECK((inverted ? left : right) > 200);  // yellow (0.99, 0.91, 0.15)
+    CHECK((inverted ? right : left) < 100);  // dark purple (0.27, 0.0, 0.33)
+  }
+}
+
+TEST_CASE("the legend takes a free corner, else goes outside the data") {
+  // Points filling the upper right quarter: the legend moves to the upper left corner.
+  std::vector<double> x, y;
+  for (int i = 0; i < 10; ++i)
+    for (int j = 0; j < 10; ++j) x.push_back(5 + 0.5 * i), y.push_back(5 + 0.5 * j);
+  x.push_back(0), y.push_back(0);
+  ds::plot::Figure fig(400, 300);
+  fig.axes().scatter(x, y, "data points", 0, 2.0);
+  const auto r = fig.raster();
+  // Frame: left edge at x = 70, right edge at 380; the legend's text sits in the top left.
+  int text = 0;
+  for (int yy = 20; yy < 40; ++yy)
+    for (int xx = 100; xx < 200; ++xx) text += r.red(xx, yy) < 60 && r.green(xx, yy) < 60 ? 1 : 0;
+  CHECK(text > 20);
+  CHECK(dark_columns(r, 150).back() >= 378);
+  // Data everywhere: the legend goes right of the plot box, which shrinks.
+  std::vector<double> gx, gy;
+  for (int i = 0; i <= 20; ++i)
+    for (int j = 0; j <= 20; ++j) gx.push_back(0.5 * i), gy.push_back(0.5 * j);
+  ds::plot::Figure full(400, 300);
+  full.axes().scatter(gx, gy, "data points", 0, 1.0);
+  const auto rf = full.raster();
+  const auto cols = dark_columns(rf, 152);  // the frame's edges (the points are blue)
+  REQUIRE(cols.size() >= 2);
+  CHECK(cols.front() < 75);
+  CHECK(cols.back() < 300);
+  ds::plot::Figure none(400, 300);
+  none.axes().scatter(gx, gy, "data points", 0, 1.0);
+  none.axes().legend(ds::plot::LegendPlace::None);
+  CHECK(dark_columns(none.raster(), 150).back() >= 378);
 }

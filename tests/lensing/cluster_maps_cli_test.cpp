@@ -2,6 +2,7 @@
 // field, a CNN-like and an RRG-like estimator with known noise.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
@@ -58,6 +59,13 @@ TEST_CASE("cluster maps command: mock catalogues in, maps, calibration, errors a
   };
   CHECK(at("cnn") == doctest::Approx(0.22).epsilon(0.1));
   CHECK(at("rrg") == doctest::Approx(0.28).epsilon(0.1));
+  // A reference the catalogues lack: one line naming the columns, before any output.
+  auto ksb = ds::test::run_cli(args + " --pixel-scale 1 --reference ksb --quiet --out '" + (tmp / "o3") + "'");
+  CHECK(ksb.exit_code != 0);
+  CHECK(ksb.err.find("G1_KSB and G2_KSB") != std::string::npos);
+  CHECK(ksb.err.find("field0.fits") != std::string::npos);
+  CHECK(std::count(ksb.err.begin(), ksb.err.end(), '\n') == 1);
+  CHECK_FALSE(std::filesystem::exists(tmp / "o3"));
   // Bad input names the file.
   auto bad = ds::test::run_cli("maps '" + (tmp / "out/maps.json") + "' --out '" + (tmp / "o2") + "'");
   CHECK(bad.exit_code == 1);

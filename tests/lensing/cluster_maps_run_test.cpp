@@ -3,8 +3,10 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 
+#include "deepshear/engine/atomic_file.hpp"
 #include "deepshear/engine/config.hpp"
 #include "deepshear/engine/fits.hpp"
 #include "deepshear/lensing/cluster/maps_folder.hpp"
@@ -126,19 +128,30 @@ TEST_CASE("maps run: two fields in, a report with maps, profiles, NFW fits, cali
         std::stod(ds::json_number(tp.r_mean[3], 4)));
 }
 
-TEST_CASE("maps run: NaN becomes null, no NFW without z_lens, no calibration without the reference") {
-  MapsConfig c = quick_config();
-  c.reference = "ksb";
-  MapsReport r = run_maps(mock_fields(), c);
-  CHECK(r.calibrations.empty());
+TEST_CASE("maps run: NaN becomes null, no NFW without z_lens") {
+  MapsReport r = run_maps(mock_fields(), quick_config());
   CHECK_FALSE(r.fields[0].estimators[0].nfw);
   CHECK(r.summary().empty());
   r.fields[0].estimators[0].profile.gt[0] = std::nan("");
   const auto j = r.to_json();
   CHECK(j["fields"][0]["estimators"]["cnn"]["nfw"].is_null());
   CHECK(j["fields"][0]["estimators"]["cnn"]["tangential_profile"][0][1].is_null());
-  CHECK(j["relative_calibration"].empty());
-  CHECK(maps_index_html(r).find("<h2>Relative calibration to ksb (all fields)</h2>") != std::string::npos);
+  CHECK(maps_index_html(r).find("No NFW fit: give the lens redshift") != std::string::npos);
+}
+
+TEST_CASE("maps run: a reference estimator a catalogue lacks is an error naming its columns") {
+  MapsConfig c = quick_config();
+  c.reference = "KSB";
+  auto fields = mock_fields();
+  fields[1].path = "/data/field1_shear.fits";
+  const std::string err = ds::test::error_of([&] { run_maps(fields, c); });
+  CHECK(err.find("--reference ksb") != std::string::npos);
+  CHECK(err.find("/data/field1_shear.fits") == std::string::npos);  // field0 (no path: its name) fails first
+  CHECK(err.find("field0 has no columns G1_KSB and G2_KSB") != std::string::npos);
+  CHECK(err.find("its estimators: cnn, rrg") != std::string::npos);
+  fields[0].sources.names = {"cnn", "ksb"};
+  CHECK(ds::test::error_of([&] { run_maps(fields, c); }).find("/data/field1_shear.fits has no columns G1_KSB") !=
+        std::string::npos);
 }
 
 TEST_CASE("maps run: bad settings are usage errors naming the key") {
@@ -155,7 +168,7 @@ TEST_CASE("maps run: bad settings are usage errors naming the key") {
         std::string::npos);
 }
 
-TEST_CASE("maps run: the convergence FITS holds E and B modes with a linear WCS in arcsec") {
+TEST_CASE("maps run: without a sky position the convergence FITS has a linear WCS in arcsec offsets") {
   ConvergenceMap k;
   k.kappa_e = ds::Image<double>(3, 4), k.kappa_b = ds::Image<double>(3, 4);
   for (long i = 0; i < 12; ++i) k.kappa_e.data()[i] = 0.01 * double(i), k.kappa_b.data()[i] = -0.001 * double(i);
@@ -168,13 +181,61 @@ TEST_CASE("maps run: the convergence FITS holds E and B modes with a linear WCS 
     f.hdu(mode);
     const auto im = f.read_image<double>();
     REQUIRE(im.nx() == 4);
-    CHECK(im(2, 3) == (std::string(mode) == "KAPPA_E" ? 0.11 : -0.011));
-    CHECK(f.key_string("CTYPE1") == "LINEAR");
+    CHECK(im(2, 3) == doctest::Approx(std::string(mode) == "KAPPA_E" ? 0.11 : -0.011).epsilon(1e-6));
+    CHECK(f.key_string("CTYPE1") == "OFFSET-X");
     CHECK(f.key_string("CUNIT2") == "arcsec");
-    // Pixel p (1-based) of axis 1 lies at CRVAL1 + (p - CRPIX1) CDELT1 = x0 + (p - 1) step.
+    // Pixel p (1-based) of axis i lies at CRVALi + (p - CRPIXi) CDELTi = x0 + (p - 1) step.
     CHECK(f.key_double("CRVAL1") + (4 - f.key_double("CRPIX1")) * f.key_double("CDELT1") == g.x0 + 3 * g.step);
-    CHECK(f.key_double("CRVAL2") == g.y0);
+    CHECK(f.key_double("CRVAL2") + (1 - f.key_double("CRPIX2")) * f.key_double("CDELT2") == g.y0);
+    CHECK(f.has_key("BUNIT"));
     CHECK(f.key_string("ESTIMATR") == "cnn");
     CHECK(f.key_double("LAMBDA") == 19.5);
   }
+}
+
+TEST_CASE("maps run: the folder's index gives M200 with its interval per estimator, captions and the calibration") {
+  MapsConfig c = quick_config();
+  c.z_lens = 0.3;
+  auto fields = mock_fields();
+  for (auto& f : fields) f.sky = {150.0, 2.2, true, true};
+  double ra = 0, dec = 0;  // of the mock's shear centre, (120, 120) arcsec on the plane
+  tangent_plane(fields[0].sky).pixel_to_world(120, 120, ra, dec);
+  c.centre = {};
+  c.centre_radec = {ra, dec};
+  const MapsReport r = run_maps(fields, c);
+  ds::test::TempDir tmp;
+  write_maps_folder(r, tmp / "out");
+  const std::string html = ds::read_text_file(tmp / "out/index.html");
+  for (const auto& f : r.fields)
+    for (const auto& e : f.estimators) {
+      INFO(f.input.name << " " << e.name);
+      REQUIRE(e.nfw);
+      char row[160];
+      std::snprintf(row, sizeof row, "<td>%s</td><td>M200 = %.3g</td><td>[%.3g, %.3g]", e.name.c_str(), e.nfw->m200,
+                    e.nfw->m200_lo, e.nfw->m200_hi);
+      CHECK(html.find(row) != std::string::npos);
+      CHECK(e.nfw->m200_lo < e.nfw->m200);
+      CHECK(e.nfw->m200 < e.nfw->m200_hi);
+    }
+  // Every picture has a caption; no table is left without a row of data.
+  std::size_t imgs = 0, caps = 0;
+  for (std::size_t p = html.find("<img "); p != std::string::npos; p = html.find("<img ", p + 1)) ++imgs;
+  for (std::size_t p = html.find("<figcaption>"); p != std::string::npos; p = html.find("<figcaption>", p + 1)) ++caps;
+  CHECK(imgs == 2 * (2 + 2 * 2) + 1 + 1);  // per field profile, components, 2 whiskers, 2 kappa; calibration; sigma
+  CHECK(caps == imgs);
+  for (std::size_t p = html.find("<table"); p != std::string::npos; p = html.find("<table", p + 1))
+    CHECK(html.substr(p, html.find("</table>", p) - p).find("<td>") != std::string::npos);
+  CHECK(html.find("Kaiser-Squires (1993) convergence") != std::string::npos);
+  CHECK(html.find("East is to the left, north up") != std::string::npos);
+  CHECK(html.find("relative to the reference</em>, not to the true shear") != std::string::npos);
+  CHECK(html.find("<td>cnn</td><td>") != std::string::npos);
+  char centre[80];
+  std::snprintf(centre, sizeof centre, "RA %.5f, Dec %.5f deg, (x, y) = (120.0\", 120.0\")", ra, dec);
+  CHECK(html.find(centre) != std::string::npos);
+  for (const char* f : {"field0_maps.fits", "field0_kappa_cnn.fits", "field1_kappa_rrg.fits", "field1_profile.png"})
+    CHECK_MESSAGE(std::filesystem::exists(tmp / ("out/" + std::string(f))), f);
+  ds::fits::FitsFile k(tmp / "out/field0_kappa_cnn.fits");
+  k.hdu("KAPPA_E");
+  CHECK(k.key_string("CTYPE1") == "RA---TAN");
+  CHECK(k.key_double("CRVAL2") == 2.2);
 }

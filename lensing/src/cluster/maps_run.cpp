@@ -7,6 +7,7 @@
 #include "deepshear/engine/config.hpp"
 #include "deepshear/engine/error.hpp"
 #include "deepshear/engine/progress.hpp"
+#include "deepshear/lensing/shear_catalogue.hpp"
 
 namespace ds::lens {
 
@@ -32,7 +33,6 @@ std::vector<MapsCalibration> calibrate(const std::vector<MapsField>& fields, con
   const std::vector<SourceCatalogue> all = sources_of(fields);
   const auto& names = all[0].names;
   std::vector<MapsCalibration> out;
-  if (std::find(names.begin(), names.end(), ref) == names.end()) return out;
   const SmoothingOptions o = smoothing(c);
   for (const auto& n : names) {
     if (n == ref) continue;
@@ -44,6 +44,18 @@ std::vector<MapsCalibration> calibrate(const std::vector<MapsField>& fields, con
     out.push_back(std::move(m));
   }
   return out;
+}
+
+// Throws, naming the file and the missing columns, when a field lacks the reference estimator.
+void check_reference(const std::vector<FieldCatalogue>& fields, const std::string& ref) {
+  for (const auto& f : fields) {
+    const auto& names = f.sources.names;
+    if (std::find(names.begin(), names.end(), ref) != names.end()) continue;
+    std::string have;
+    for (const auto& n : names) have += (have.empty() ? "" : ", ") + n;
+    throw Error("maps: --reference " + ref + ": " + (f.path.empty() ? f.name : f.path) + " has no columns " +
+                catalogue::g1_column(ref) + " and " + catalogue::g2_column(ref) + " (its estimators: " + have + ")");
+  }
 }
 
 SourceErrors per_source_errors(const std::vector<MapsField>& fields, const MapsConfig& c) {
@@ -87,6 +99,11 @@ std::array<double, 2> profile_centre(const FieldCatalogue& field, const MapsConf
   return {xc / double(s.x.size()), yc / double(s.y.size())};
 }
 
+std::optional<NfwLens> nfw_lens(const MapsConfig& c) {
+  if (!(c.z_lens > 0)) return std::nullopt;
+  return NfwLens::with_source_redshift(c.z_lens, c.z_source, c.concentration, c.cosmo);
+}
+
 MapsField map_field(FieldCatalogue field, const MapsConfig& c) {
   MapsField f;
   const auto centre = profile_centre(field, c);
@@ -96,8 +113,7 @@ MapsField map_field(FieldCatalogue field, const MapsConfig& c) {
   f.maps = shear_maps(s, c.step, 2 * o.lambda, o, c.nboot, c.seed);
   f.xc = centre[0], f.yc = centre[1];
   f.edges = log_radius_edges(s.x, s.y, f.xc, f.yc);
-  std::optional<NfwLens> lens;
-  if (c.z_lens > 0) lens = NfwLens::with_source_redshift(c.z_lens, c.z_source, c.concentration, c.cosmo);
+  const std::optional<NfwLens> lens = nfw_lens(c);
   for (int e = 0; e < s.estimators(); ++e) {
     MapsEstimator m;
     m.name = s.names[std::size_t(e)];
@@ -115,6 +131,7 @@ MapsReport run_maps(std::vector<FieldCatalogue> fields, const MapsConfig& config
   MapsReport r;
   r.config = config;
   r.reference = to_lower(config.reference);
+  check_reference(fields, r.reference);
   Progress progress("maps", long(fields.size()), "fields");
   for (auto& f : fields) {
     r.fields.push_back(map_field(std::move(f), config));

@@ -17,20 +17,28 @@ struct SkyReference {
   bool present = false;
 };
 
+// Every map HDU has the same WCS (write_map_wcs) and BUNIT ' ' (dimensionless; the
+// comment says what the numbers are).
+//
 // Writes one float32 cube HDU per estimator (EXTNAME = its name; planes g1, g2,
-// sigma_g1, sigma_g2, named in PLANE1..PLANE4) and an HDU "NEFF" (effective sources,
-// with the mask in a second plane). The WCS is a gnomonic (RA---TAN/DEC--TAN) one when
-// `sky` is present, else a linear one in arcsec offsets (CTYPE 'OFFSET-X'/'OFFSET-Y').
-// Every HDU carries LAMBDA (arcsec) and MINNEFF.
+// sigma_g1, sigma_g2, named in PLANE1..PLANE4) after a primary HDU "NEFF" (effective
+// sources, with the mask in a second plane). Every HDU carries LAMBDA (arcsec) and MINNEFF.
 void write_maps_fits(const ShearMaps& maps, const std::string& path, const SkyReference& sky = {});
 
-// The linear WCS of a grid in arcsec offsets on the current HDU: CTYPE 'LINEAR', CUNIT
-// arcsec, pixel 1 at (g.x0, g.y0), g.step arcsec per pixel.
-void write_linear_wcs(fits::FitsWriter& w, const Grid& g);
+// Whether the FITS images of a map run against the grid's x (pixel 1 = the last grid
+// column): when the sky is known and x grows east, so that east is to the left.
+bool fits_flips_x(const SkyReference& sky);
 
-// Writes a convergence map as two float64 images, KAPPA_E and KAPPA_B, each with the
-// linear WCS of `grid`, ESTIMATR = `estimator` and LAMBDA = `lambda` (arcsec).
+// The WCS of a map on grid `g` on the current HDU. Sky known: a gnomonic one (RA---TAN /
+// DEC--TAN, CRVAL = the sky reference, CDELT1 = -step / 3600 deg so east is left, CDELT2 =
+// +step / 3600, CUNIT deg, RADESYS ICRS, EQUINOX 2000), DS9 overlays it on the image.
+// Else a linear one in arcsec offsets on the image plane (CTYPE 'OFFSET-X' / 'OFFSET-Y').
+// CRPIX (1-based) is the pixel of (x, y) = (0, 0) arcsec either way.
+void write_map_wcs(fits::FitsWriter& w, const Grid& g, const SkyReference& sky);
+
+// Writes a convergence map as two float32 images (ny, nx), KAPPA_E and KAPPA_B, each with
+// write_map_wcs's WCS, ESTIMATR = `estimator` and LAMBDA = `lambda` (arcsec).
 void write_convergence_fits(const ConvergenceMap& kappa, const Grid& grid, const std::string& estimator,
-                            double lambda, const std::string& path);
+                            double lambda, const std::string& path, const SkyReference& sky = {});
 
 }  // namespace ds::lens

@@ -74,7 +74,7 @@ struct MapsReport {
   MapsConfig config;
   std::vector<MapsField> fields;
   std::string reference;                    // lower case
-  std::vector<MapsCalibration> calibrations;  // every estimator but the reference (none if it is absent)
+  std::vector<MapsCalibration> calibrations;  // every estimator but the reference
   SourceErrors errors;
 
   // {"fields": [...], "relative_calibration": {...}, "source_errors": [...], "config": {...}},
@@ -92,10 +92,15 @@ Estimate mean_sigma_source(const SourceErrors& errors, int l, int e);
 // its tangent plane, else config.centre, else the sources' mean position.
 std::array<double, 2> profile_centre(const FieldCatalogue& field, const MapsConfig& config);
 
+// The lens of the NFW fits (z_lens, z_source, concentration, cosmo), when z_lens > 0.
+std::optional<NfwLens> nfw_lens(const MapsConfig& config);
+
 // One field's maps, convergence, profiles and NFW fits.
 MapsField map_field(FieldCatalogue field, const MapsConfig& config);
 
-// The journey over catalogues already in memory (>= 1; shows progress per field).
+// The journey over catalogues already in memory (>= 1; shows progress per field). Every
+// field must hold the reference estimator: else an error naming the field's file and the
+// missing columns (G1_<REF>, G2_<REF>), before any maps are made.
 MapsReport run_maps(std::vector<FieldCatalogue> fields, const MapsConfig& config);
 
 // The journey over catalogue files (read_field_catalogue with config.pixel_scale).

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "deepshear/engine/atomic_file.hpp"
 #include "deepshear/engine/error.hpp"
 #include "deepshear/engine/fits.hpp"
 #include "deepshear/imaging/mask.hpp"
@@ -33,6 +34,7 @@ int run(int argc, char** argv) {
   args.alias("-o", "--output");
   if (!args.parse(argc, argv)) return 0;
   if (!args.has("--output")) throw ds::Error::usage("noise-kernel: -o KERNEL.{fits,txt} is required");
+  ds::check_output_file(args.get("--output"), "noise-kernel: -o");
   const std::string path = args.positionals()[0];
   ds::fits::FitsFile f(path);
   f.hdu(int(args.get_int("--hdu")));

@@ -53,6 +53,7 @@ int run(int argc, char** argv) {
   if (!args.parse(argc, argv)) return 0;
   const std::string out = args.get("--out");
   if (out.empty()) throw ds::Error::usage("render: no output file (--out OUT.fits)");
+  ds::check_output_file(out, "render: --out");
   StampDescription d = stamp_description_from_config(c);
   if (args.has("--json")) apply_stamp_json(d, ds::read_text_file(args.get("--json")), args.get("--json"));
   const RenderedStamp s = render_described_stamp(d);

@@ -10,6 +10,7 @@
 #include "deepshear/engine/config.hpp"
 #include "deepshear/engine/error.hpp"
 #include "deepshear/engine/log.hpp"
+#include "deepshear/engine/provenance.hpp"
 #include "deepshear/lensing/cluster/maps_folder.hpp"
 #include "deepshear/lensing/cluster/maps_run.hpp"
 
@@ -39,6 +40,9 @@ void declare(Config& cfg) {
   cfg.add_double("h0", d.cosmo.h0, "Hubble constant of the NFW fit [km/s/Mpc]");
   cfg.add_string("out", "", "output folder (required)");
   cfg.add_int("seed", long(d.seed), "random seed of the bootstrap and splits");
+  cfg.range("lambda", 1e-3, 1e6).range("lambdas", 1e-3, 1e6).range("step", 1e-3, 1e6).range("nboot", 1, 1e6);
+  cfg.range("nsplit", 1, 1e6).range("pixel_scale", 1e-6, 1e3).range("z_lens", 0, 20).range("z_source", 0, 20);
+  cfg.range("omega_m", 0, 1).range("h0", 1, 1000).range("seed", 0, 9.2e18);
 }
 
 MapsConfig maps_config(const Config& cfg) {
@@ -79,7 +83,7 @@ int run(int argc, char** argv) {
   config.check();
   const MapsReport report = run_maps(args.positionals(), config);
   write_maps_folder(report, out);
-  write_text_atomic(out + "/config.cfg", cfg.dump());
+  write_text_atomic(out + "/config.cfg", config_text(cfg.dump()));
   for (const auto& line : report.summary()) info(line);
   info("maps written to " + out + "/ (index.html)");
   return 0;

@@ -37,6 +37,7 @@ int run(int argc, char** argv) {
   if (!args.parse(argc, argv)) return 0;
   const std::string out = args.get("--out");
   if (out.empty()) throw ds::Error::usage("simulate: no output file (--out OUT.fits)");
+  ds::check_output_file(out, "simulate: --out");
   const ds::lens::StampSetConfig cfg = ds::lens::stamp_set_from_config(c, "");
   ds::Progress progress("simulate", cfg.n, "stamps");
   ds::lens::StampSet set = ds::lens::StampRenderer(cfg).render(cfg.first, cfg.n, &progress);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "deepshear/engine/atomic_file.hpp"
 #include "deepshear/engine/build_info.hpp"
 #include "deepshear/engine/log.hpp"
 #include "deepshear/nn/blob_file.hpp"
@@ -39,6 +40,7 @@ int run(int argc, char** argv) {
                                   ? ds::nn::Architecture::parse(args.get("--architecture"), "--architecture")
                                   : ds::nn::Architecture::springer2018();
   const std::string in = args.positionals()[0];
+  ds::check_output_file(args.get("--output"), "import-keras: -o");
   ds::nn::Model m = ds::nn::import_keras(in, arch);
   if (args.has("--calibration")) {
     std::string s = args.get("--calibration");

@@ -148,13 +148,18 @@ TEST_CASE("estimate: failed rows are NaN, flag bits are in the header, the truth
   CHECK(fitsverify_problems(in).empty());
 }
 
-TEST_CASE("estimate: an output folder that does not exist is an error before any stamp is read") {
+TEST_CASE("an output folder that does not exist is an error before any work") {
   TempDir tmp;
   // The input does not exist either: the output is checked first.
   auto r = run_cli("estimate --quiet '" + tmp / "missing.fits" + "' -o '" + tmp / "no/such/x.fits" + "'");
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("no/such") != std::string::npos);
   CHECK(r.err.find("does not exist") != std::string::npos);
+  for (const std::string cmd : {"simulate --n 5", "render", "noise-kernel '" + tmp / "missing.fits" + "'"}) {
+    r = run_cli(cmd + " --quiet -o '" + tmp / "no/such/x.fits" + "'");
+    CHECK_MESSAGE(r.exit_code == 2, cmd, r.err);
+    CHECK(r.err.find("does not exist") != std::string::npos);
+  }
 }
 
 TEST_CASE("cluster: catalogue conventions, provenance everywhere, and a failed run leaves nothing") {

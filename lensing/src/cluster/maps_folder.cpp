@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "deepshear/engine/atomic_file.hpp"
+#include "deepshear/engine/provenance.hpp"
 #include "deepshear/lensing/cluster/maps_fits.hpp"
 #include "deepshear/lensing/cluster/pictures.hpp"
 
@@ -202,7 +203,7 @@ void write_maps_folder(const MapsReport& r, const std::string& out) {
   plot_sigma_vs_lambda(r.errors, out + "/sigma_vs_lambda.png");
   auto json = r.to_json();
   json["config"]["out"] = out;
-  write_text_atomic(out + "/maps.json", json.dump(2) + "\n");
+  write_text_atomic(out + "/maps.json", report_text(json));
   write_text_atomic(out + "/index.html", maps_index_html(r));
 }
 

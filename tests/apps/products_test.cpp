@@ -155,7 +155,7 @@ TEST_CASE("an output folder that does not exist is an error before any work") {
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("no/such") != std::string::npos);
   CHECK(r.err.find("does not exist") != std::string::npos);
-  for (const std::string cmd : {"simulate --n 5", "render", "noise-kernel '" + tmp / "missing.fits" + "'"}) {
+  for (const std::string& cmd : std::vector<std::string>{"simulate --n 5", "render", "noise-kernel '" + tmp / "missing.fits" + "'"}) {
     r = run_cli(cmd + " --quiet -o '" + tmp / "no/such/x.fits" + "'");
     CHECK_MESSAGE(r.exit_code == 2, cmd, r.err);
     CHECK(r.err.find("does not exist") != std::string::npos);

@@ -1,11 +1,13 @@
 #include "deepshear/engine/atomic_file.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -26,11 +28,26 @@ static std::string temp_name_for(const std::string& path) {
   return (dir / name).string();
 }
 
+// Removes the temporaries of `path` left by processes that no longer run
+// (".<name>.tmp.<pid>.<n>" of a killed run); a live writer's are kept.
+static void remove_stale_temporaries(const fs::path& path) {
+  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  const std::string prefix = "." + path.filename().string() + ".tmp.";
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+    if (pid > 0 && ::kill(pid_t(pid), 0) != 0 && errno == ESRCH) fs::remove(e.path(), ec);
+  }
+}
+
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), temp_(temp_name_for(path_)) {
   require(!path_.empty(), "output file name is empty");
   fs::path dir = fs::path(path_).parent_path();
   if (!dir.empty() && !fs::is_directory(dir))
     throw Error(path_ + ": cannot write: folder '" + dir.string() + "' does not exist");
+  remove_stale_temporaries(path_);
   std::remove(temp_.c_str());
 }
 

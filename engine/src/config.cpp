@@ -1,5 +1,6 @@
 #include "deepshear/engine/config.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -228,7 +229,17 @@ std::vector<Config::Line> Config::parse_lines(const std::string& text, const std
 }
 
 void Config::load_text(const std::string& text, const std::string& name) {
-  for (const auto& l : parse_lines(text, name)) set(l.key, l.value, l.where);
+  const auto nul = text.find('\0');
+  if (nul != std::string::npos)
+    throw Error(name + ":" + std::to_string(1 + std::count(text.begin(), text.begin() + long(nul), '\n')) +
+                    ": a NUL byte: not a text configuration file",
+                Error::Kind::Usage);
+  std::map<std::string, std::string> first;  // key -> where it was set in this text
+  for (const auto& l : parse_lines(text, name)) {
+    auto [it, fresh] = first.emplace(l.key, l.where);
+    if (!fresh) throw Error(l.where + ": key '" + l.key + "' is set twice (first at " + it->second + ")", Error::Kind::Usage);
+    set(l.key, l.value, l.where);
+  }
 }
 
 void Config::load_file(const std::string& path) { load_text(read_text_file(path), path); }

@@ -171,8 +171,8 @@ void read_object(D& d, const json& o, const std::string& prefix, const std::stri
   }
 }
 
-// Parses `text` strictly: duplicate keys are errors, and every error names the
-// file and the last key read before it.
+// Parses `text` strictly: duplicate keys and nesting beyond kMaxDepth are
+// errors, and every error names the file and the last key read before it.
 json parse_strict(const std::string& text, const std::string& file) {
   std::vector<std::string> path;   // the key at each depth ("" in a list)
   std::vector<std::vector<std::string>> seen;
@@ -182,7 +182,11 @@ json parse_strict(const std::string& text, const std::string& file) {
     for (const std::string& k : path) s += (s.empty() || k.empty() ? "" : ".") + k;
     return s;
   };
+  constexpr int kMaxDepth = 32;  // a description nests 3 deep; bounded so no input can exhaust the stack
   auto cb = [&](int depth, json::parse_event_t e, json& v) {
+    if ((e == json::parse_event_t::object_start || e == json::parse_event_t::array_start) && depth >= kMaxDepth)
+      throw Error(file + ": JSON nested deeper than " + std::to_string(kMaxDepth) + " levels" +
+                  (last.empty() ? "" : " after key '" + last + "'"));
     if (e == json::parse_event_t::object_start) seen.emplace_back();
     if (e == json::parse_event_t::object_end && !seen.empty()) seen.pop_back();
     if (e == json::parse_event_t::key) {

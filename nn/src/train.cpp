@@ -4,10 +4,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstring>
-#include <memory>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
+#include <map>
+#include <memory>
+#include <sstream>
 
 #include "deepshear/engine/build_info.hpp"
 #include "deepshear/engine/error.hpp"
@@ -245,6 +247,7 @@ void Trainer::save_checkpoint(const std::string& path) const {
   b.header["optimizer"] = opt_.optimizer.kind;
   b.header["seed"] = std::to_string(opt_.seed);
   b.header["batch"] = std::to_string(opt_.batch);
+  b.header["settings"] = opt_.settings;
   b.header["step"] = std::to_string(step_);
   b.header["epoch"] = std::to_string(epoch_);
   b.header["position"] = std::to_string(pos_);
@@ -264,6 +267,34 @@ void Trainer::save_checkpoint(const std::string& path) const {
   write_blob(path, b);
 }
 
+// "key = value" lines as a map (lines without '=' are ignored).
+static std::map<std::string, std::string> settings_map(const std::string& text) {
+  std::map<std::string, std::string> m;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    const auto eq = line.find(" = ");
+    if (eq != std::string::npos) m[line.substr(0, eq)] = line.substr(eq + 3);
+  }
+  return m;
+}
+
+// The checkpoint's settings against this run's: every difference named.
+void Trainer::check_same_settings(const std::string& stored, const std::string& file) const {
+  const auto was = settings_map(stored), now = settings_map(opt_.settings);
+  std::string diff;
+  for (const auto& [k, v] : now) {
+    auto it = was.find(k);
+    const std::string old = it == was.end() ? "(unset)" : it->second;
+    if (old != v) diff += (diff.empty() ? "" : ", ") + k + " " + old + " -> " + v;
+  }
+  for (const auto& [k, v] : was)
+    if (!now.count(k)) diff += (diff.empty() ? "" : ", ") + k + " " + v + " -> (unset)";
+  if (!diff.empty())
+    throw Error(file + ": this run's settings differ from the checkpoint's: " + diff +
+                    " (remove the checkpoint to start afresh, or resume with changes explicitly)",
+                Error::Kind::Usage);
+}
+
 void Trainer::load_checkpoint(const std::string& path) {
   Blob b = read_blob(path, "DSNNCKPT", 1, "checkpoint");
   const std::string file = "checkpoint '" + path + "'";
@@ -273,6 +304,7 @@ void Trainer::load_checkpoint(const std::string& path) {
                                                                "' differs from '" + opt_.optimizer.kind + "'");
   require(b.get("seed", file) == std::to_string(opt_.seed), file + ": seed differs from the run's");
   require(b.get("batch", file) == std::to_string(opt_.batch), file + ": batch size differs from the run's");
+  if (b.header.count("settings") && !opt_.resume_with_changes) check_same_settings(b.header.at("settings"), file);
   const auto& p = b.array("params", file);
   require(long(p.size()) == net_.num_params(), file + ": parameter count differs");
   std::memcpy(net_.params(), p.data(), sizeof(float) * p.size());

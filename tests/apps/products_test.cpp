@@ -72,7 +72,8 @@ TEST_CASE("the same bad value gets the same exit code and a message naming the f
                           "simulate --n 10 --threads -1 -o X.fits", "simulate --n 10 --threads 100000 -o X.fits",
                           "noise-kernel in.fits --step 9223372036854775807 -o k.txt",
                           "cluster --image a.fits --background-box 99999999999 --out D",
-                          "estimate in.fits --psf-fwhm 0 -o x.fits", "render --psf-fwhm 0 -o x.fits"}) {
+                          "estimate in.fits --psf-fwhm 0 -o x.fits", "render --psf-fwhm 0 -o x.fits",
+                          "render --flux 1e308 --noise default -o x.fits"}) {
     auto r = run_cli(std::string(cmd));
     CHECK_MESSAGE(r.exit_code == 2, cmd, r.err);
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
@@ -175,6 +176,21 @@ TEST_CASE("cluster: catalogue conventions, provenance everywhere, and a failed r
   auto bad = run_cli("cluster" + field + " --estimators rrg --truth " + d / "none.fits" + " --quiet --out " + d / "bad");
   CHECK(bad.exit_code != 0);
   CHECK(entries(d / "bad").empty());
+  // A catalogue whose positions are not numbers in the image: an error naming the row, before rounding.
+  for (double bad : {std::nan(""), 1e300}) {
+    {
+      using TC = ds::fits::TableColumn;
+      ds::fits::FitsWriter w(d / "cat.fits");
+      w.write_table({TC::doubles("NUMBER", {1, 2}), TC::doubles("X_IMAGE", {100, bad}), TC::doubles("Y_IMAGE", {100, 120}),
+                     TC::doubles("MAG_AUTO", {24, 24}), TC::doubles("FLUX_RADIUS", {3, 3})},
+                    "OBJECTS");
+      w.commit();
+    }
+    auto r = run_cli("cluster" + field + " --catalogue " + d / "cat.fits" + " --estimators rrg --quiet --out " + d / "cat");
+    CHECK(r.exit_code == 1);
+    CHECK_MESSAGE(r.err.find("row 2: X_IMAGE") != std::string::npos, r.err);
+    CHECK(entries(d / "cat").empty());
+  }
   auto escape = run_cli("cluster" + field + " --name ../escape --estimators rrg --quiet --out " + d / "esc");
   CHECK(escape.exit_code == 2);
   CHECK(!fs::exists(d / "escape_shear.fits"));

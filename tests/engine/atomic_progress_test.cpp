@@ -113,3 +113,16 @@ TEST_CASE("output files are checked before any work") {
     CHECK(err.exit_code() == 2);
   }
 }
+
+TEST_CASE("a killed run's temporaries of an output are removed when it is next written") {
+  ds::test::TempDir tmp;
+  const std::string dead = tmp / ".x.fits.tmp.2147483000.0";  // no such process
+  const std::string live = tmp / (".x.fits.tmp." + std::to_string(::getpid()) + ".99");  // this one: kept
+  const std::string other = tmp / ".y.fits.tmp.2147483000.0";  // another output's: kept
+  for (const auto& p : {dead, live, other}) std::ofstream(p) << "half";
+  ds::write_text_atomic(tmp / "x.fits", "whole");
+  CHECK(!std::filesystem::exists(dead));
+  CHECK(std::filesystem::exists(live));
+  CHECK(std::filesystem::exists(other));
+  CHECK(ds::read_text_file(tmp / "x.fits") == "whole");
+}

@@ -105,3 +105,14 @@ TEST_CASE("configuration ranges refuse values outside them as usage errors") {
   CHECK(c.get_int("n") == 100);  // a refused value leaves the old one
   CHECK_THROWS(c.range("n", 200, 300));  // the current value must lie inside
 }
+
+TEST_CASE("a configuration file with a NUL byte or a key set twice is refused, naming the lines") {
+  ds::Config c;
+  c.add_int("n", 10, "stamps");
+  c.add_double("lr", 0.1, "rate");
+  const std::string nul = std::string("lr = 0.2\nn = 5") + '\0' + "\n";
+  auto e = ds::test::error_of([&] { c.load_text(nul, "run.cfg"); });
+  CHECK(e.find("run.cfg:2: a NUL byte") == 0);
+  e = ds::test::error_of([&] { c.load_text("n = 5\nlr = 0.2\nn = 6\n", "run.cfg"); });
+  CHECK(e.find("run.cfg:3: key 'n' is set twice (first at run.cfg:1)") == 0);
+}

@@ -120,3 +120,11 @@ TEST_CASE("render description: deepshear render names the file and key of a bad 
   ds::fits::FitsFile fa(tmp / "a.fits"), fb(tmp / "b.fits");
   CHECK(same_pixels(fa.read_image<float>(), fb.read_image<float>()));
 }
+
+TEST_CASE("render description: deep nesting is an error, not a stack overflow") {
+  // 200,000 brackets: far past any stack a recursive parser could use.
+  const std::string deep = std::string(200000, '[') + std::string(200000, ']');
+  CHECK(json_error(deep).find("s.json: JSON nested deeper than 32 levels") != std::string::npos);
+  const std::string objects = R"({"galaxy": )" + std::string(40, '[') + std::string(40, ']') + "}";
+  CHECK(json_error(objects).find("nested deeper") != std::string::npos);
+}

@@ -132,3 +132,23 @@ TEST_CASE("the registry's CNN (uncalibrated) and RRG give the direct calls' numb
     CHECK(batches["rrg"].estimates[i].flags == rrg[i].flags);
   }
 }
+
+TEST_CASE("resuming with other training settings is an error naming them; more epochs are fine") {
+  ds::test::TempDir tmp;
+  ds::Config first = tiny_training(tmp / "m.dsm", 200, 100, 1);
+  train_shear_model(first);
+  REQUIRE(std::filesystem::exists(tmp / "m.dsm.ckpt"));
+  ds::Config changed = tiny_training(tmp / "m.dsm", 300, 100, 1);
+  changed.set("lr", "0.003");
+  try {
+    train_shear_model(changed);
+    FAIL("resumed with other settings");
+  } catch (const ds::Error& e) {
+    const std::string m = e.what();
+    CHECK(e.exit_code() == 2);
+    CHECK(m.find("train.n 200 -> 300") != std::string::npos);
+    CHECK(m.find("lr 0.0003 -> 0.003") != std::string::npos);
+  }
+  ds::Config longer = tiny_training(tmp / "m.dsm", 200, 100, 2);  // the same run, one epoch more
+  CHECK(train_shear_model(longer).history.size() == 2);
+}

@@ -1,5 +1,6 @@
 // Stages 2-3 of a cluster field: the sources, their point-source selection
 // and cuts.
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -45,6 +46,28 @@ SourceList source_list(const FieldInputs& in, const LoadedField& field, const Cl
 
 }  // namespace
 
+namespace {
+
+// The catalogue's positions, numbers and flags are finite, and positions lie
+// within a field's width of the image, before anything rounds them.
+void check_catalogue_values(const SourceList& src, const LoadedField& field) {
+  const double reach = 1.0 + double(std::max(field.total.image.nx(), field.total.image.ny()));
+  for (const char* name : {"X_IMAGE", "Y_IMAGE", "NUMBER", "FLAGS"}) {
+    if (!src.has(name)) continue;
+    const auto& v = src.column(name);
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const bool position = name[0] != 'N' && name[0] != 'F';
+      if (std::isfinite(v[i]) && (!position || std::abs(v[i]) <= 2 * reach) && std::abs(v[i]) < 9e15) continue;
+      throw Error(src.path() + ": row " + std::to_string(i + 1) + ": " + name + " = " + std::to_string(v[i]) +
+                  (position ? " is not a position in the " + std::to_string(field.total.image.nx()) + "x" +
+                                  std::to_string(field.total.image.ny()) + " image"
+                            : " is not an integer"));
+    }
+  }
+}
+
+}  // namespace
+
 FieldSources find_sources(const FieldInputs& in, const LoadedField& field, const ClusterOptions& opt,
                           const std::string& base, ClusterSummary& S) {
   FieldSources s;
@@ -53,6 +76,7 @@ FieldSources find_sources(const FieldInputs& in, const LoadedField& field, const
   const auto n = std::size_t(src.size());
   S.sources = long(n);
   s.x = src.column("X_IMAGE"), s.y = src.column("Y_IMAGE");
+  check_catalogue_values(src, field);
   for (std::size_t i = 0; i < n; ++i) s.x[i] -= 1, s.y[i] -= 1;  // SExtractor's pixels are 1-based
   s.mag = src.column("MAG_AUTO");
   s.rh_px = src.column("FLUX_RADIUS");

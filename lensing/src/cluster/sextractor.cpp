@@ -22,39 +22,37 @@ static bool is_fits(const std::string& path) {
   return path.size() > 3 && path.substr(path.size() - 3) == ".gz";  // gzip: let CFITSIO decide
 }
 
-SourceList SourceList::read(const std::string& path) {
-  SourceList s;
-  s.path_ = path;
-  std::ifstream probe(path);
-  if (!probe) throw Error(path + ": cannot open the source catalogue");
-  if (is_fits(path)) {
-    fits::FitsFile f(path);
-    int table = -1;
-    for (int h = 1; h < f.num_hdus() && table < 0; ++h) {
-      f.hdu(h);
-      auto info = f.info();
-      if (upper(info.extname) == "LDAC_OBJECTS" || (info.kind != fits::HduKind::Image && upper(info.extname) != "LDAC_IMHEAD"))
-        table = h;
-    }
-    if (table < 0) throw Error(path + ": no source table (LDAC_OBJECTS or a binary table)");
-    f.hdu(table);
-    s.rows_ = f.num_rows();
-    for (const auto& c : f.columns()) {
-      if (c.is_string()) continue;
-      if (c.repeat == 1) {
-        s.cols_[upper(c.name)] = f.read_column(c.name);
-      } else {
-        auto m = f.read_vector_column(c.name);
-        for (long k = 0; k < m.cols(); ++k) {
-          std::vector<double> v(static_cast<std::size_t>(m.rows()));
-          for (long r = 0; r < m.rows(); ++r) v[std::size_t(r)] = m(r, k);
-          s.cols_[upper(c.name) + (k ? "_" + std::to_string(k + 1) : "")] = std::move(v);
-        }
+// A FITS_1.0 or FITS_LDAC catalogue: the object table's numeric columns,
+// vector columns split into NAME, NAME_2, ...
+void SourceList::read_fits(const std::string& path, SourceList& s) {
+  fits::FitsFile f(path);
+  int table = -1;
+  for (int h = 1; h < f.num_hdus() && table < 0; ++h) {
+    f.hdu(h);
+    auto info = f.info();
+    if (upper(info.extname) == "LDAC_OBJECTS" || (info.kind != fits::HduKind::Image && upper(info.extname) != "LDAC_IMHEAD"))
+      table = h;
+  }
+  if (table < 0) throw Error(path + ": no source table (LDAC_OBJECTS or a binary table)");
+  f.hdu(table);
+  s.rows_ = f.num_rows();
+  for (const auto& c : f.columns()) {
+    if (c.is_string()) continue;
+    if (c.repeat == 1) {
+      s.cols_[upper(c.name)] = f.read_column(c.name);
+    } else {
+      auto m = f.read_vector_column(c.name);
+      for (long k = 0; k < m.cols(); ++k) {
+        std::vector<double> v(static_cast<std::size_t>(m.rows()));
+        for (long r = 0; r < m.rows(); ++r) v[std::size_t(r)] = m(r, k);
+        s.cols_[upper(c.name) + (k ? "_" + std::to_string(k + 1) : "")] = std::move(v);
       }
     }
-    return s;
   }
-  // ASCII_HEAD.
+}
+
+// An ASCII_HEAD catalogue: '#   k NAME' lines, then rows of numbers.
+void SourceList::read_ascii_head(const std::string& path, SourceList& s) {
   constexpr int kMaxColumns = 100000;  // SExtractor writes tens; a larger number is a corrupt header
   std::ifstream in(path);
   std::string line;
@@ -101,6 +99,15 @@ SourceList SourceList::read(const std::string& path) {
       s.cols_[header[h].second + (c > first ? "_" + std::to_string(c - first + 1) : "")] = std::move(v);
     }
   }
+}
+
+SourceList SourceList::read(const std::string& path) {
+  SourceList s;
+  s.path_ = path;
+  std::ifstream probe(path);
+  if (!probe) throw Error(path + ": cannot open the source catalogue");
+  if (is_fits(path)) read_fits(path, s);
+  else read_ascii_head(path, s);
   return s;
 }
 

@@ -136,9 +136,7 @@ bool invert(double& a, double& b, double& c, double& d) {
 KsbResult ksb_measure(ImageView<const double> gal, ImageView<const double> psf, double xg, double yg, double sg,
                       double sp) {
   KsbResult r;
-  bool finite = true;
-  gal.for_each([&](double v) { finite = finite && std::isfinite(v); });
-  if (!finite) return r.flags |= kFlagNonFinite, r;
+  if ((r.flags = pixel_flags(gal))) return r;
   if (std::isnan(xg)) xg = (double(gal.nx()) - 1) / 2;
   if (std::isnan(yg)) yg = (double(gal.ny()) - 1) / 2;
   r.galaxy = circular_adaptive_weight(gal, xg, yg, sg);

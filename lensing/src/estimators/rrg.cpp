@@ -99,14 +99,7 @@ RrgMeasurement rrg_measure(ImageView<const float> stamp, const PsfMoments& P, co
   RrgMeasurement r;
   const double cx = (double(stamp.nx()) - 1) / 2, cy = (double(stamp.ny()) - 1) / 2;
   r.x = cx, r.y = cy;
-  bool finite = true;
-  double total = 0;
-  stamp.for_each([&](float v) {
-    finite = finite && std::isfinite(v);
-    total += std::abs(double(v));
-  });
-  if (!finite) return r.flags |= kFlagNonFinite, r;
-  if (!(total > 0)) return r.flags |= kFlagBlank, r;
+  if ((r.flags = pixel_flags(stamp))) return r;
 
   // Weight width.
   double omega = opt.fixed_width;

@@ -43,6 +43,8 @@ void add_training_params(Config& c) {
   c.add_bool("symmetrise", true, "calibrate the symmetrised estimate (as it is used)");
   c.add_string("checkpoint", "", "checkpoint file ('' = out + '.ckpt'); a run resumes from it");
   c.add_int("checkpoint_every", 500, "steps between checkpoints");
+  c.add_bool("resume_with_changes", false,
+             "resume from the checkpoint although training settings differ from its (else an error naming them)");
   c.add_string("out", "model.dsm", "model file to write");
   c.range("val_n", 1, 1e9).range("refit_n", 0, 1e9).range("calibration_n", 0, 1e10).range("epochs", 1, 1e6);
   c.range("max_steps", 0, 1e12).range("batch", 1, 1e6).range("lr", 0, 10).range("patience", 1, 1e6);
@@ -221,6 +223,20 @@ nn::Model initial_model(const Config& cfg, long side, std::uint64_t seed) {
   return model;
 }
 
+// The keys a resumed run must share with its checkpoint, as "key = value"
+// lines: the training set and the optimisation. Epochs, max_steps and the
+// checkpoint cadence may change (to run longer, or in parts).
+std::string resume_settings(const Config& cfg) {
+  std::string s;
+  for (const auto& k : cfg.keys()) {
+    const bool data = k.rfind("train.", 0) == 0 || k == "val_n";
+    const bool optimisation = k == "arch" || k == "batch" || k == "lr" || k == "patience" || k == "lr_floor" ||
+                              k == "fresh_noise" || k == "stream";
+    if (data || optimisation) s += k + " = " + cfg.text(k) + "\n";
+  }
+  return s;
+}
+
 // RMSProp with the reduce-on-plateau schedule from cfg (learning rates per
 // step, patience in epochs), minibatches ordered by `seed`, checkpoints to ckpt.
 nn::TrainOptions train_options(const Config& cfg, std::uint64_t seed, const std::string& ckpt) {
@@ -234,6 +250,8 @@ nn::TrainOptions train_options(const Config& cfg, std::uint64_t seed, const std:
   opt.seed = seed;
   opt.checkpoint = ckpt;
   opt.checkpoint_every = cfg.get_int("checkpoint_every");
+  opt.settings = resume_settings(cfg);
+  opt.resume_with_changes = cfg.get_bool("resume_with_changes");
   opt.progress = !quiet();
   return opt;
 }

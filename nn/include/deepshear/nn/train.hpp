@@ -52,6 +52,11 @@ struct TrainOptions {
   long checkpoint_every = 0; // steps between checkpoints (0: only at the end of run())
   bool progress = true;
   long eval_batch = 500;
+  // The settings the run's data and optimisation depend on, as "key = value"
+  // lines: stored in the checkpoint; resuming with other values is an error
+  // naming them, unless resume_with_changes.
+  std::string settings;
+  bool resume_with_changes = false;
 };
 
 struct EpochRecord {
@@ -76,6 +81,8 @@ class Trainer {
 
   void save_checkpoint(const std::string& path) const;
   void load_checkpoint(const std::string& path);
+  // Throws a usage error naming every key whose value differs (settings text: TrainOptions).
+  void check_same_settings(const std::string& stored, const std::string& file) const;
 
   // Provenance for a model file: seed, the training options, code version,
   // date (UTC), steps, epochs and final metrics (as a small JSON object).

@@ -25,6 +25,8 @@ class SourceList {
   const std::string& path() const { return path_; }
 
  private:
+  static void read_fits(const std::string& path, SourceList& s);
+  static void read_ascii_head(const std::string& path, SourceList& s);
   std::string path_;
   long rows_ = 0;
   std::map<std::string, std::vector<double>> cols_;  // upper-case names

@@ -1,11 +1,14 @@
 // What every shear estimator returns per stamp: a reduced-shear estimate and
 // flags. A flagged stamp still gets a defined result (g = 0), never a NaN.
 #pragma once
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "deepshear/engine/image.hpp"
 #include "deepshear/lensing/calibration.hpp"
 
 namespace ds::lens {
@@ -30,6 +33,22 @@ struct ShearEstimate {
 constexpr int kFlagBits = 8;
 // Bit b's name and meaning: ("edge", "centroid at or beyond the stamp edge").
 std::pair<std::string, std::string> flag_bit(int bit);
+// What a stamp's pixels alone say: kFlagNonFinite when any is NaN or
+// infinite, kFlagBlank when all are equal (no source: a constant stamp, of
+// any level), else 0.
+template <class T>
+std::uint32_t pixel_flags(ImageView<const T> stamp) {
+  if (stamp.nx() == 0 || stamp.ny() == 0) return kFlagBlank;
+  bool finite = true;
+  T lo = stamp(0, 0), hi = stamp(0, 0);
+  stamp.for_each([&](T v) {
+    finite = finite && std::isfinite(v);
+    lo = std::min(lo, v), hi = std::max(hi, v);
+  });
+  if (!finite) return kFlagNonFinite;
+  return hi > lo ? 0u : std::uint32_t(kFlagBlank);
+}
+
 // "edge|blank" for people.
 std::string describe_flags(std::uint32_t flags);
 

@@ -28,7 +28,7 @@ void dilate_lines(long lines, long len, long grow, At at, Set set) {
 }  // namespace
 
 Mask grow_mask(const Mask& m, long grow) {
-  require(grow >= 0, "grow_mask: grow must be >= 0, got " + std::to_string(grow));
+  require(grow >= 0 && grow <= (1L << 30), "grow_mask: grow must be in [0, 2^30], got " + std::to_string(grow));
   const long ny = m.ny(), nx = m.nx();
   Mask rows(ny, nx, 0), out(ny, nx, 0);
   dilate_lines(ny, nx, grow, [&](long y, long x) { return m(y, x) != 0; }, [&](long y, long x) { rows(y, x) = 1; });

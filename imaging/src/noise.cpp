@@ -232,7 +232,9 @@ void add_correlated_noise(ImageView<double> stamp, const NoiseKernel& k, RandomS
 // ------------------------------------------------------------------ estimation
 
 PatchCovariance background_covariance(ImageView<const float> image, ImageView<const unsigned char> mask, long step) {
-  require(step >= 1, "background_covariance: patch step must be >= 1, got " + std::to_string(step));
+  // Bounded above too: y0 += step must not overflow (a step beyond the image gives one patch row anyway).
+  require(step >= 1 && step <= (1L << 30), "background_covariance: patch step must be in [1, 2^30], got " +
+                                               std::to_string(step));
   const long ny = image.ny(), nx = image.nx();
   const bool has_mask = mask.size() > 0;
   if (has_mask)

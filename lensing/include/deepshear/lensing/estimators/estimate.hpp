@@ -1,5 +1,6 @@
 // What every shear estimator returns per stamp: a reduced-shear estimate and
-// flags. A flagged stamp still gets a defined result (g = 0), never a NaN.
+// flags. A flagged stamp still gets a defined result in memory (g = 0, never a NaN);
+// catalogues write it as NaN (shear_catalogue.hpp).
 #pragma once
 #include <algorithm>
 #include <cmath>

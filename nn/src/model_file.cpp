@@ -75,8 +75,8 @@ Model load_model(const std::string& path) {
   require((m.cal_c.empty() && m.cal_m.empty()) || (m.cal_c.size() == k && m.cal_m.size() == k),
           file + ": calibration needs " + std::to_string(k) + " values of c and of m");
   for (std::size_t j = 0; j < m.cal_c.size(); ++j)
-    require(std::isfinite(m.cal_c[j]) && std::isfinite(m.cal_m[j]) && m.cal_m[j] > -1,
-            file + ": calibration " + std::to_string(j) + " (c, m) must be finite with m > -1");
+    require(std::isfinite(m.cal_c[j]) && std::isfinite(m.cal_m[j]) && std::abs(1 + m.cal_m[j]) > 1e-9,
+            file + ": calibration " + std::to_string(j) + " (c, m) must be finite with m != -1");
   for (const auto& kv : b.header)
     if (kv.first.rfind("provenance.", 0) == 0) m.provenance[kv.first.substr(11)] = kv.second;
   add_provenance_model(path, file_checksum(path));  // the outputs of this run name the model they used

@@ -1,6 +1,7 @@
 # Installs the built deepshear into a scratch prefix, builds tests/consumer
 # against it with find_package(deepshear), and runs it.
-# Inputs: SOURCE_DIR, BUILD_DIR, WORK_DIR.
+# Inputs: SOURCE_DIR, BUILD_DIR, WORK_DIR; SANITIZE (the build's sanitizers,
+# which the consumer must link too: the runtime comes first).
 file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}")
 function(run)
@@ -10,8 +11,12 @@ function(run)
   endif()
 endfunction()
 run(${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${WORK_DIR}/prefix")
+set(flags "")
+if(SANITIZE)
+  set(flags "-DCMAKE_CXX_FLAGS=-fsanitize=${SANITIZE}" "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=${SANITIZE}")
+endif()
 run(${CMAKE_COMMAND} -S "${SOURCE_DIR}/tests/consumer" -B "${WORK_DIR}/build"
-    -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_BUILD_TYPE=Release)
+    -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_BUILD_TYPE=Release ${flags})
 run(${CMAKE_COMMAND} --build "${WORK_DIR}/build")
 run("${WORK_DIR}/build/consumer" "${WORK_DIR}/consumer.fits")
 message(STATUS "consumer project built and ran against the installed package")

@@ -64,8 +64,9 @@ std::uint64_t file_checksum(const std::string& path) {
 
 Provenance provenance() {
   Record& r = record();
+  // The build's facts once: build_info() also probes the CPU and the libraries.
+  static const BuildInfo b = build_info();
   std::lock_guard<std::mutex> lock(r.mutex);
-  const BuildInfo b = build_info();
   Provenance p;
   p.date = utc_now();
   p.version = b.version;

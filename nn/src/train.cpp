@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "deepshear/engine/build_info.hpp"
+#include "deepshear/engine/config.hpp"
 #include "deepshear/engine/error.hpp"
 #include "deepshear/engine/parallel.hpp"
 #include "deepshear/engine/progress.hpp"
@@ -267,14 +268,10 @@ void Trainer::save_checkpoint(const std::string& path) const {
   write_blob(path, b);
 }
 
-// "key = value" lines as a map (lines without '=' are ignored).
+// "key = value" lines (Config's file format) as a map.
 static std::map<std::string, std::string> settings_map(const std::string& text) {
   std::map<std::string, std::string> m;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    const auto eq = line.find(" = ");
-    if (eq != std::string::npos) m[line.substr(0, eq)] = line.substr(eq + 3);
-  }
+  for (const auto& l : Config::parse_lines(text, "checkpoint settings")) m[l.key] = l.value;
   return m;
 }
 

@@ -78,10 +78,11 @@ void EstimatorSet::set_psf(double fwhm, double pixel_scale) {
 void append_batch(EstimateBatch& a, const EstimateBatch& b) {
   const std::size_t before = a.estimates.size();
   a.estimates.insert(a.estimates.end(), b.estimates.begin(), b.estimates.end());
-  for (const auto& [name, values] : b.extra) {
+  for (const auto& column : b.extra) {
+    const std::string& name = column.first;
     auto it = std::find_if(a.extra.begin(), a.extra.end(), [&](const auto& c) { return c.first == name; });
     if (it == a.extra.end()) it = a.extra.insert(a.extra.end(), {name, std::vector<double>(before, 0.0)});
-    it->second.insert(it->second.end(), values.begin(), values.end());
+    it->second.insert(it->second.end(), column.second.begin(), column.second.end());
   }
 }
 

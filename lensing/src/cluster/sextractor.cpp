@@ -78,6 +78,7 @@ void SourceList::read_ascii_head(const std::string& path, SourceList& s) {
     double v;
     while (ss >> v) row.push_back(v);
     if (!ss.eof()) throw Error(path + ":" + std::to_string(lineno) + ": not a number in a data row");
+    if (row.empty()) continue;  // a line of blanks: no row (it once made a row of no columns)
     if (ncol == 0) ncol = int(row.size());
     if (int(row.size()) != ncol)
       throw Error(path + ":" + std::to_string(lineno) + ": " + std::to_string(row.size()) + " values, expected " +

@@ -1,5 +1,6 @@
 #include "fits_header_check.hpp"
 
+#include <cctype>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
@@ -17,6 +18,7 @@ constexpr std::int64_t kMaxHeaderBlocks = 100000;  // 288 MB of header: surely n
 
 struct Header {
   std::map<std::string, std::string> values;  // key -> the value field (columns 11-80), trimmed
+  std::map<std::string, int> count;           // key -> how many cards give it a value
   std::int64_t end = 0;                       // byte offset just past the header's last block
 };
 
@@ -25,15 +27,25 @@ std::string trimmed(const std::string& s) {
   return a == std::string::npos ? "" : s.substr(a, b - a + 1);
 }
 
-// Does the value field hold a quoted string ('...', with '' for a quote)?
-bool quoted(const std::string& v) {
-  if (v.empty() || v[0] != '\'') return false;
+// Where the quoted string that opens the value field ('...', with '' for a
+// quote) closes, or npos when the field holds no quoted string.
+std::size_t closing_quote(const std::string& v) {
+  if (v.empty() || v[0] != '\'') return std::string::npos;
   for (std::size_t i = 1; i < v.size(); ++i)
     if (v[i] == '\'') {
       if (i + 1 < v.size() && v[i + 1] == '\'') ++i;
-      else return true;
+      else return i;
     }
-  return false;
+  return std::string::npos;
+}
+
+bool quoted(const std::string& v) { return closing_quote(v) != std::string::npos; }
+
+// The string of a quoted value field, without its quotes and trailing blanks
+// ('' stays doubled: only column formats and XTENSION are read here).
+std::string unquoted(const std::string& v) {
+  const std::size_t end = closing_quote(v);
+  return end == std::string::npos ? "" : trimmed(v.substr(1, end - 1));
 }
 
 bool is_string_key(const std::string& k) {
@@ -65,7 +77,8 @@ Header read_header(std::ifstream& in, std::int64_t pos, std::int64_t size, const
         h.end = at + kBlock;
         return h;
       }
-      if (card.compare(8, 2, "= ") == 0 && !h.values.count(key)) h.values[key] = trimmed(card.substr(10));
+      if (card.compare(8, 2, "= ") != 0) continue;
+      if (!h.count[key]++) h.values[key] = trimmed(card.substr(10));
     }
   }
 }
@@ -111,6 +124,65 @@ std::int64_t data_bytes(const Header& h, const std::string& where) {
   return std::abs(bitpix) / 8 * gcount * per_group;
 }
 
+// The column number of a column key (TFORM12 -> 12), or 0 when `key` is not
+// `prefix` followed by digits. Leading zeros are refused: CFITSIO reads
+// TFORM09 as column 9's, which leaves column 10 undefined.
+std::int64_t column_of(const std::string& key, const std::string& prefix, const std::string& where) {
+  if (key.size() <= prefix.size() || key.compare(0, prefix.size(), prefix) != 0 ||
+      key.find_first_not_of("0123456789", prefix.size()) != std::string::npos)
+    return 0;
+  if (key[prefix.size()] == '0') throw Error(where + ": key " + key + " has a column number with a leading zero");
+  return std::stoll(key.substr(prefix.size()));
+}
+
+// Bytes per row of one binary-table column from its TFORM ('rT...'), or -1 if
+// the form is not one; `limit` bounds the repeat count.
+std::int64_t binary_column_bytes(const std::string& form, std::int64_t limit) {
+  std::size_t i = 0;
+  std::int64_t repeat = 0;
+  for (; i < form.size() && std::isdigit(static_cast<unsigned char>(form[i])); ++i) {
+    repeat = repeat * 10 + (form[i] - '0');
+    if (repeat > limit * 8 + 7) return -1;  // more bits than the row could hold
+  }
+  if (i == 0) repeat = 1;
+  if (i >= form.size()) return -1;
+  const std::string types = "LXBIJKAEDCMPQ";
+  const std::int64_t width[] = {1, 0, 1, 2, 4, 8, 1, 4, 8, 8, 16, 8, 16};
+  const char type = char(std::toupper(static_cast<unsigned char>(form[i])));
+  const auto t = types.find(type);
+  if (t == std::string::npos) return -1;
+  return type == 'X' ? (repeat + 7) / 8 : repeat * width[t];
+}
+
+// A table's column cards: TFORMn once for each n in 1..TFIELDS (and TBCOLn in
+// an ASCII table), no column key twice, and the columns fit in NAXIS1 bytes.
+void check_columns(const Header& h, bool binary, const std::string& where) {
+  const std::int64_t tfields = int_key(h, "TFIELDS", 0, 0, 999, where);
+  const std::int64_t naxis1 = int_key(h, "NAXIS1", 0, 0, std::int64_t(1) << 50, where);
+  for (const auto& [key, n] : h.count)
+    for (const char* p : {"TTYPE", "TFORM", "TBCOL", "TUNIT", "TDIM", "TDISP", "TSCAL", "TZERO", "TNULL"})
+      if (column_of(key, p, where) && n > 1)
+        throw Error(where + ": key " + key + " appears " + std::to_string(n) + " times");
+  std::int64_t row_bytes = 0;
+  const std::string missing = " is missing (TFIELDS = " + std::to_string(tfields) + ")";
+  for (std::int64_t c = 1; c <= tfields; ++c) {
+    const std::string tform = "TFORM" + std::to_string(c), tbcol = "TBCOL" + std::to_string(c);
+    if (!h.values.count(tform)) throw Error(where + ": key " + tform + missing);
+    const std::string form = unquoted(h.values.at(tform));
+    if (binary) {
+      const std::int64_t bytes = binary_column_bytes(form, naxis1);
+      if (bytes < 0) throw Error(where + ": key " + tform + " = '" + form + "' is not a binary-table column format");
+      row_bytes += bytes;
+      if (row_bytes > naxis1)
+        throw Error(where + ": the columns need " + std::to_string(row_bytes) + " bytes per row (to " + tform +
+                    ") but NAXIS1 = " + std::to_string(naxis1));
+    } else {
+      const std::int64_t at = int_key(h, tbcol, -1, 1, naxis1, where);
+      if (at < 0) throw Error(where + ": key " + tbcol + missing);
+    }
+  }
+}
+
 }  // namespace
 
 void check_raw_headers(const std::string& path) {
@@ -138,6 +210,9 @@ void check_raw_headers(const std::string& path) {
       if (is_string_key(k) && !quoted(v))
         throw Error(where + ": key " + k + " holds an unquoted value; FITS string values are quoted ('...')");
     const std::int64_t bytes = data_bytes(h, where);
+    const auto xt = h.values.find("XTENSION");
+    const std::string xtension = xt == h.values.end() ? "" : unquoted(xt->second);
+    if (xtension == "BINTABLE" || xtension == "TABLE") check_columns(h, xtension == "BINTABLE", where);
     if (bytes > size - h.end)
       throw Error(where + ": the header claims " + std::to_string(bytes) + " bytes of data but the file holds " +
                   std::to_string(size - h.end) + " after it (truncated or corrupt)");

@@ -379,3 +379,34 @@ TEST_CASE("hostile FITS headers are refused before CFITSIO parses them") {
   no_end.replace(4 * 80, 3, "   ");  // the END card follows the four of kPrimary
   CHECK(open_error(tmp, no_end).find("no END card") != std::string::npos);
 }
+
+TEST_CASE("a table's column cards are checked before CFITSIO sizes its columns") {
+  ds::test::TempDir tmp;
+  auto table = [&](std::vector<std::string> extra, const std::string& tfields = "         1") {
+    auto h = table_header(tfields, "'G1      '");
+    h.insert(h.end(), extra.begin(), extra.end());
+    return open_error(tmp, raw_fits({kPrimary, h}, 2880));
+  };
+  // Two columns declared, one defined (fuzz_fits: TFORM10 missing made CFITSIO ask for 2.8 PB).
+  CHECK(table({}, "         2").find("key TFORM2 is missing (TFIELDS = 2)") != std::string::npos);
+  // A column number with a leading zero (CFITSIO reads TFORM01 as TFORM1).
+  CHECK(table({"TFORM01 = '1D      '"}).find("key TFORM01 has a column number with a leading zero") !=
+        std::string::npos);
+  // A column key given twice.
+  CHECK(table({"TTYPE1  = 'G2      '"}).find("key TTYPE1 appears 2 times") != std::string::npos);
+  // Columns wider than the row: NAXIS1 = 8 bytes, the forms below need more.
+  auto wide = [&](const std::string& form) {
+    auto h = table_header("         1", "'G1      '");
+    h.back() = "TFORM1  = '" + form + "'";
+    return open_error(tmp, raw_fits({kPrimary, h}, 2880));
+  };
+  CHECK(wide("2D").find("the columns need 16 bytes per row (to TFORM1) but NAXIS1 = 8") != std::string::npos);
+  CHECK(wide("99999999999999999999E").find("is not a binary-table column format") != std::string::npos);
+  CHECK(wide("1Z").find("key TFORM1 = '1Z' is not a binary-table column format") != std::string::npos);
+  // Bits pack eight to a byte: 64 X fill the 8 bytes, 65 do not.
+  CHECK(wide("64X").empty());
+  CHECK(wide("65X").find("need 9 bytes per row") != std::string::npos);
+  // Forms that fit open, a lower-case one too.
+  CHECK(wide("1d").empty());
+  CHECK(wide("8A").empty());
+}

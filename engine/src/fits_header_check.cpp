@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <vector>
 
 #include "deepshear/engine/error.hpp"
 
@@ -73,6 +74,9 @@ Header read_header(std::ifstream& in, std::int64_t pos, std::int64_t size, const
     for (std::int64_t c = 0; c < kBlock / kCard; ++c) {
       const std::string card = block.substr(std::size_t(c * kCard), std::size_t(kCard));
       const std::string key = trimmed(card.substr(0, 8));
+      if (!key.empty() && card[0] == ' ')  // CFITSIO and this check would read the header differently
+        throw Error(where + ": card " + std::to_string(b * (kBlock / kCard) + c + 1) + " ('" + trimmed(card).substr(0, 20) +
+                    "...') has its keyword in the wrong columns: a FITS keyword starts in column 1");
       if (key == "END") {
         h.end = at + kBlock;
         return h;
@@ -99,6 +103,16 @@ std::int64_t int_key(const Header& h, const std::string& key, std::int64_t def, 
     throw Error(where + ": key " + key + " = " + v + " is out of range [" + std::to_string(lo) + ", " +
                 std::to_string(hi) + "]");
   return x;
+}
+
+// The mandatory keys of an HDU (FITS 4.0 sec. 4.4.1): SIMPLE or XTENSION,
+// BITPIX, NAXIS, NAXISn; PCOUNT and GCOUNT in an extension; TFIELDS in a table.
+void check_mandatory_keys(const Header& h, bool extension, bool table, const std::string& where) {
+  std::vector<std::string> keys = {extension ? "XTENSION" : "SIMPLE", "BITPIX", "NAXIS"};
+  if (extension) keys.insert(keys.end(), {"PCOUNT", "GCOUNT"});
+  if (table) keys.push_back("TFIELDS");
+  for (const auto& k : keys)
+    if (!h.values.count(k)) throw Error(where + ": the mandatory key " + k + " is missing");
 }
 
 // The bytes of data the header claims, without overflow.
@@ -209,10 +223,12 @@ void check_raw_headers(const std::string& path) {
     for (const auto& [k, v] : h.values)
       if (is_string_key(k) && !quoted(v))
         throw Error(where + ": key " + k + " holds an unquoted value; FITS string values are quoted ('...')");
-    const std::int64_t bytes = data_bytes(h, where);
     const auto xt = h.values.find("XTENSION");
     const std::string xtension = xt == h.values.end() ? "" : unquoted(xt->second);
-    if (xtension == "BINTABLE" || xtension == "TABLE") check_columns(h, xtension == "BINTABLE", where);
+    const bool table = xtension == "BINTABLE" || xtension == "TABLE";
+    check_mandatory_keys(h, hdu > 0, table, where);
+    const std::int64_t bytes = data_bytes(h, where);
+    if (table) check_columns(h, xtension == "BINTABLE", where);
     if (bytes > size - h.end)
       throw Error(where + ": the header claims " + std::to_string(bytes) + " bytes of data but the file holds " +
                   std::to_string(size - h.end) + " after it (truncated or corrupt)");

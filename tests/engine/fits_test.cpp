@@ -403,6 +403,17 @@ TEST_CASE("a table's column cards are checked before CFITSIO sizes its columns")
   CHECK(wide("2D").find("the columns need 16 bytes per row (to TFORM1) but NAXIS1 = 8") != std::string::npos);
   CHECK(wide("99999999999999999999E").find("is not a binary-table column format") != std::string::npos);
   CHECK(wide("1Z").find("key TFORM1 = '1Z' is not a binary-table column format") != std::string::npos);
+  // A card whose keyword does not start in column 1 (fuzz_fits: a table header
+  // shifted by 5 bytes, END included, made CFITSIO ask for 22 PB).
+  auto shifted = table_header("         1", "'G1      '");
+  shifted.back() = "     TFORM1  = '1D      '";
+  CHECK(open_error(tmp, raw_fits({kPrimary, shifted}, 2880)).find("card 10 ('TFORM1  = '1D      '...') has its keyword "
+                                                                   "in the wrong columns") != std::string::npos);
+  // A mandatory key missing.
+  auto no_pcount = table_header("         1", "'G1      '");
+  no_pcount.erase(no_pcount.begin() + 5);
+  CHECK(open_error(tmp, raw_fits({kPrimary, no_pcount}, 2880)).find("the mandatory key PCOUNT is missing") !=
+        std::string::npos);
   // Bits pack eight to a byte: 64 X fill the 8 bytes, 65 do not.
   CHECK(wide("64X").empty());
   CHECK(wide("65X").find("need 9 bytes per row") != std::string::npos);

@@ -106,27 +106,13 @@ std::vector<ds::fits::TableColumn> carried_columns(const std::string& path, cons
   return out;
 }
 
-// OUT.fits: INDEX, the first estimator as G1, G2, FLAGS, then every
-// estimator's columns of the catalogue schema, then the input's carried
-// columns; header cards of the set-up, the flag bits and the PSF used.
+// OUT.fits: the estimate table (shear_catalogue.hpp), then the input's
+// carried columns; header cards of the set-up, the flag bits and the PSF used.
 void write_estimates(const std::string& path, const std::vector<std::string>& names,
                      const std::map<std::string, ds::lens::EstimateBatch>& results,
-                     ds::lens::EstimatorSet& estimators, const std::string& list, long n,
+                     ds::lens::EstimatorSet& estimators, const std::string& list,
                      std::vector<ds::fits::TableColumn> carried, const ds::lens::EstimatorSetup& setup) {
-  std::vector<std::int64_t> index(static_cast<std::size_t>(n));
-  for (long i = 0; i < n; ++i) index[std::size_t(i)] = i;
-  std::vector<ds::fits::TableColumn> cols = {
-      ds::fits::TableColumn::int64s("INDEX", index).described("0-based stamp number in the input")};
-  for (const auto& e : names) {
-    std::vector<ds::fits::TableColumn> own;
-    ds::lens::catalogue::append_columns(own, e, results.at(e));
-    if (e == names.front()) {
-      for (int k = 0; k < 3; ++k) cols.push_back(own[std::size_t(k)]);
-      cols[1].name = "G1", cols[2].name = "G2", cols[3].name = "FLAGS";
-      for (int k = 1; k <= 3; ++k) cols[std::size_t(k)].described("as " + own[std::size_t(k - 1)].name);
-    }
-    cols.insert(cols.end(), own.begin(), own.end());
-  }
+  auto cols = ds::lens::catalogue::estimate_table(names, results);
   for (auto& c : carried)
     if (std::none_of(cols.begin(), cols.end(), [&](const auto& o) { return o.name == c.name; })) cols.push_back(c);
   ds::fits::FitsWriter w(path);
@@ -217,7 +203,7 @@ int run(int argc, char** argv) {
   for (const auto& e : names)
     if (args.has("--" + e + "-calibration")) cals[e] = ds::lens::Calibration::load(args.get("--" + e + "-calibration"));
   // Stamps stream through in chunks, so memory stays bounded.
-  const long chunk = 4096;
+  const long chunk = ds::lens::kEstimateChunk;
   StampSource source(input, args.get("--column"), side);
   const long n = source.n;
   auto carried = carried_columns(input, args.get("--column"), n);
@@ -225,15 +211,11 @@ int run(int argc, char** argv) {
   ds::Progress progress("estimate", n, "stamps");
   for (long first = 0; first < n; first += chunk) {
     const long m = std::min(chunk, n - first);
-    auto batches = estimators.estimate(source.chunk(first, m));
-    for (auto& [e, b] : batches) {
-      if (cals.count(e)) ds::lens::calibrate(b.estimates, cals[e]);
-      ds::lens::append_batch(results[e], b);
-    }
+    ds::lens::estimate_chunk_into(estimators, source.chunk(first, m), cals, results);
     progress.tick(m);
   }
   progress.finish();
-  write_estimates(output, names, results, estimators, args.get("--estimators"), n, std::move(carried), setup);
+  write_estimates(output, names, results, estimators, args.get("--estimators"), std::move(carried), setup);
   ds::info("estimate: " + std::to_string(n) + " stamps -> " + output);
   return 0;
 }

@@ -34,6 +34,27 @@ void append_columns(std::vector<fits::TableColumn>& cols, const std::string& e, 
   }
 }
 
+std::vector<fits::TableColumn> estimate_table(const std::vector<std::string>& names,
+                                              const std::map<std::string, EstimateBatch>& results) {
+  require(!names.empty(), "estimate table: no estimators");
+  const long n = long(results.at(names.front()).estimates.size());
+  std::vector<std::int64_t> index(static_cast<std::size_t>(n));
+  for (long i = 0; i < n; ++i) index[std::size_t(i)] = i;
+  std::vector<fits::TableColumn> cols = {
+      fits::TableColumn::int64s("INDEX", index).described("0-based stamp number in the input")};
+  for (const auto& e : names) {
+    std::vector<fits::TableColumn> own;
+    append_columns(own, e, results.at(e));
+    if (e == names.front()) {
+      for (int k = 0; k < 3; ++k) cols.push_back(own[std::size_t(k)]);
+      cols[1].name = "G1", cols[2].name = "G2", cols[3].name = "FLAGS";
+      for (int k = 1; k <= 3; ++k) cols[std::size_t(k)].described("as " + own[std::size_t(k - 1)].name);
+    }
+    cols.insert(cols.end(), own.begin(), own.end());
+  }
+  return cols;
+}
+
 void write_flag_cards(fits::FitsWriter& w) {
   for (int bit = 0; bit < kFlagBits; ++bit) {
     const auto [name, meaning] = flag_bit(bit);

@@ -53,6 +53,24 @@ TEST_CASE("a tensor is packed, last index fastest, 64-byte aligned, and reshapes
   CHECK_THROWS_AS(t.reshape({5, 5}), ds::Error);
 }
 
+TEST_CASE("a borrowed tensor reads the caller's memory in place and never writes or frees it") {
+  std::vector<float> mine(2 * 3 * 4 + 1);
+  for (std::size_t i = 0; i < mine.size(); ++i) mine[i] = float(i);
+  // Unaligned on purpose: one float past the vector's start.
+  const ds::Tensor t = ds::Tensor::borrow(mine.data() + 1, {2, 3, 4});
+  CHECK(t.data() == mine.data() + 1);
+  CHECK(t[5] == 6.0f);
+  CHECK(t.dim(1) == 3);
+  ds::Tensor copy = t;  // a copy owns its memory
+  CHECK(copy.data() != t.data());
+  CHECK(copy[5] == 6.0f);
+  ds::Tensor resized = ds::Tensor::borrow(mine.data(), {24});
+  resized.resize({24});  // same count: new zeroed memory of its own, the caller's values kept
+  CHECK(resized.data() != mine.data());
+  CHECK(resized[3] == 0.0f);
+  CHECK(mine[3] == 3.0f);
+}
+
 TEST_CASE("an image whose pixel count would wrap is refused, not allocated as 0 pixels") {
   const long big = 1L << 32;
   CHECK(ds::test::error_of([&] { ds::ImageF im(big, big); }).find("too large") != std::string::npos);

@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "deepshear/engine/error.hpp"
+#include "deepshear/engine/progress.hpp"
 #include "deepshear/lensing/estimators/estimator.hpp"
 
 namespace ds::lens {
@@ -84,6 +85,29 @@ void append_batch(EstimateBatch& a, const EstimateBatch& b) {
     if (it == a.extra.end()) it = a.extra.insert(a.extra.end(), {name, std::vector<double>(before, 0.0)});
     it->second.insert(it->second.end(), column.second.begin(), column.second.end());
   }
+}
+
+void estimate_chunk_into(EstimatorSet& set, const Tensor& stamps, const std::map<std::string, Calibration>& calibrations,
+                         std::map<std::string, EstimateBatch>& results) {
+  for (auto& [name, batch] : set.estimate(stamps)) {
+    if (auto c = calibrations.find(name); c != calibrations.end()) calibrate(batch.estimates, c->second);
+    append_batch(results[name], batch);
+  }
+}
+
+std::map<std::string, EstimateBatch> estimate_stamps(EstimatorSet& set, const float* stamps, long n, long ny, long nx,
+                                                     const std::map<std::string, Calibration>& calibrations,
+                                                     Progress* progress) {
+  require(n >= 0 && ny > 0 && nx > 0, "estimate: stamps (" + std::to_string(n) + ", " + std::to_string(ny) + ", " +
+                                          std::to_string(nx) + ") have no pixels");
+  std::map<std::string, EstimateBatch> results;
+  for (const auto& name : set.names()) results[name];
+  for (long first = 0; first < n; first += kEstimateChunk) {
+    const long m = std::min(kEstimateChunk, n - first);
+    estimate_chunk_into(set, Tensor::borrow(stamps + first * ny * nx, {m, ny, nx}), calibrations, results);
+    if (progress) progress->tick(m);
+  }
+  return results;
 }
 
 }  // namespace ds::lens

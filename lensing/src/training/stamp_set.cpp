@@ -302,8 +302,24 @@ static std::vector<T> truth_column(const StampSet& s, F field) {
   return v;
 }
 
-void write_stamp_set_fits(const std::string& path, const StampSet& s, const StampSetConfig& c) {
+std::vector<fits::TableColumn> truth_table(const StampSet& s, const StampSetConfig& c) {
   using TC = fits::TableColumn;
+  return {TC::doubles("G1", truth_column<double>(s, [](auto& t) { return t.g1; })),
+          TC::doubles("G2", truth_column<double>(s, [](auto& t) { return t.g2; })),
+          TC::doubles("MU", truth_column<double>(s, [](auto& t) { return t.mu; })),
+          TC::doubles("MAG", truth_column<double>(s, [](auto& t) { return t.magnitude; })),
+          TC::doubles("R_HALF", truth_column<double>(s, [](auto& t) { return t.rhalf; }), 1, "arcsec"),
+          TC::doubles("SNR", truth_column<double>(s, [](auto& t) { return t.snr; })),
+          TC::int64s("SOURCE_INDEX", truth_column<std::int64_t>(s, [](auto& t) { return t.source; })),
+          TC::doubles("ROTATION", truth_column<double>(s, [](auto& t) { return t.rotation; }), 1, "rad"),
+          TC::int32s("MIRROR", truth_column<std::int32_t>(s, [](auto& t) { return t.mirror ? 1 : 0; })),
+          TC::doubles("DILATION", truth_column<double>(s, [](auto& t) { return t.dilation; })),
+          TC::doubles("OFFSET_X", truth_column<double>(s, [](auto& t) { return t.dx; }), 1, "pixel"),
+          TC::doubles("OFFSET_Y", truth_column<double>(s, [](auto& t) { return t.dy; }), 1, "pixel"),
+          TC::int64s("SEED", std::vector<std::int64_t>(s.truth.size(), std::int64_t(c.seed)))};
+}
+
+void write_stamp_set_fits(const std::string& path, const StampSet& s, const StampSetConfig& c) {
   fits::FitsWriter w(path);
   w.write_cube(s.stamps, fits::PixelType::Float32);
   w.write_key("SOURCE", c.source, "galaxy source");
@@ -314,20 +330,7 @@ void write_stamp_set_fits(const std::string& path, const StampSet& s, const Stam
   w.write_key("NOISE", c.noise_scale <= 0 ? "none" : c.noise_kernel.empty() ? "default" : c.noise_kernel,
               "noise kernel");
   w.write_key("NOISESCL", c.noise_scale, "noise kernel scale");
-  w.write_table({TC::doubles("G1", truth_column<double>(s, [](auto& t) { return t.g1; })),
-                 TC::doubles("G2", truth_column<double>(s, [](auto& t) { return t.g2; })),
-                 TC::doubles("MU", truth_column<double>(s, [](auto& t) { return t.mu; })),
-                 TC::doubles("MAG", truth_column<double>(s, [](auto& t) { return t.magnitude; })),
-                 TC::doubles("R_HALF", truth_column<double>(s, [](auto& t) { return t.rhalf; }), 1, "arcsec"),
-                 TC::doubles("SNR", truth_column<double>(s, [](auto& t) { return t.snr; })),
-                 TC::int64s("SOURCE_INDEX", truth_column<std::int64_t>(s, [](auto& t) { return t.source; })),
-                 TC::doubles("ROTATION", truth_column<double>(s, [](auto& t) { return t.rotation; }), 1, "rad"),
-                 TC::int32s("MIRROR", truth_column<std::int32_t>(s, [](auto& t) { return t.mirror ? 1 : 0; })),
-                 TC::doubles("DILATION", truth_column<double>(s, [](auto& t) { return t.dilation; })),
-                 TC::doubles("OFFSET_X", truth_column<double>(s, [](auto& t) { return t.dx; }), 1, "pixel"),
-                 TC::doubles("OFFSET_Y", truth_column<double>(s, [](auto& t) { return t.dy; }), 1, "pixel"),
-                 TC::int64s("SEED", std::vector<std::int64_t>(s.truth.size(), std::int64_t(c.seed)))},
-                "TRUTH");
+  w.write_table(truth_table(s, c), "TRUTH");
   w.commit();
 }
 

@@ -1,5 +1,8 @@
 // A 64-byte aligned, owning, resizable buffer of trivially copyable T
 // (cache-line and AVX-512 aligned; FFTW and Eigen use it without copies).
+// borrow() makes instead a view of memory its caller owns (a numpy array, a
+// C caller's array; any alignment): never freed, and a resize() gives the
+// buffer memory of its own rather than writing into the borrowed memory.
 #pragma once
 #include <cstddef>
 #include <cstdlib>
@@ -28,7 +31,15 @@ class AlignedBuffer {
     if (size_) std::memcpy(data_, o.data_, size_ * sizeof(T));
   }
   AlignedBuffer(AlignedBuffer&& o) noexcept
-      : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+      : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)), owned_(std::exchange(o.owned_, true)) {}
+  // A view of n elements at p, which the caller keeps alive while the buffer
+  // (or anything moved from it) lives. Copies of it own their memory.
+  static AlignedBuffer borrow(T* p, std::size_t n) {
+    AlignedBuffer b;
+    b.data_ = n ? p : nullptr, b.size_ = n, b.owned_ = false;
+    return b;
+  }
+  bool owned() const { return owned_; }
   AlignedBuffer& operator=(const AlignedBuffer& o) {
     if (this != &o) {
       AlignedBuffer tmp(o);
@@ -41,6 +52,7 @@ class AlignedBuffer {
       release();
       data_ = std::exchange(o.data_, nullptr);
       size_ = std::exchange(o.size_, 0);
+      owned_ = std::exchange(o.owned_, true);
     }
     return *this;
   }
@@ -48,7 +60,7 @@ class AlignedBuffer {
 
   // Resizes to n elements; contents are zeroed (old contents are not kept).
   void resize(std::size_t n) {
-    if (n == size_) {
+    if (n == size_ && owned_) {
       if (n) std::memset(static_cast<void*>(data_), 0, n * sizeof(T));
       return;
     }
@@ -63,6 +75,7 @@ class AlignedBuffer {
   void swap(AlignedBuffer& o) noexcept {
     std::swap(data_, o.data_);
     std::swap(size_, o.size_);
+    std::swap(owned_, o.owned_);
   }
 
   T* data() { return data_; }
@@ -78,12 +91,14 @@ class AlignedBuffer {
 
  private:
   void release() {
-    std::free(data_);
+    if (owned_) std::free(data_);
     data_ = nullptr;
     size_ = 0;
+    owned_ = true;
   }
   T* data_ = nullptr;
   std::size_t size_ = 0;
+  bool owned_ = true;  // false: borrowed memory, not ours to free
 };
 
 }  // namespace ds

@@ -19,6 +19,17 @@ class Tensor {
   Tensor() = default;
   explicit Tensor(Shape shape) : shape_(std::move(shape)), buf_(count(shape_)) {}
   Tensor(std::initializer_list<long> shape) : Tensor(Shape(shape)) {}
+  // A tensor over memory the caller owns (no copy, any alignment): packed,
+  // row-major, count(shape) floats at `data`, alive while the tensor lives.
+  // Readers (the estimators) see the caller's values; a resize() or a copy
+  // gets memory of its own. The const_cast is the caller's promise to pass
+  // it only where it is read.
+  static Tensor borrow(const float* data, Shape shape) {
+    Tensor t;
+    t.buf_ = AlignedBuffer<float>::borrow(const_cast<float*>(data), count(shape));
+    t.shape_ = std::move(shape);
+    return t;
+  }
 
   const Shape& shape() const { return shape_; }
   long dim(int i) const { return shape_.at(std::size_t(i < 0 ? int(shape_.size()) + i : i)); }

@@ -14,6 +14,7 @@
 // cards, write_flag_cards) and in the README.
 #pragma once
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,12 @@ std::string flags_column(const std::string& estimator);  // "FLAGS_CNN"
 // batch size); other rows are failed with `missing_flags` (e.g. kFlagCut).
 void append_columns(std::vector<fits::TableColumn>& cols, const std::string& estimator, const EstimateBatch& batch,
                     const std::vector<long>& rows = {}, long n_rows = -1, std::uint32_t missing_flags = kFlagCut);
+
+// The table of `deepshear estimate` (and of deepshear.estimate in Python):
+// INDEX (0-based stamp number), G1, G2 and FLAGS of the first estimator, then
+// every estimator's columns as append_columns gives them, one row per stamp.
+std::vector<fits::TableColumn> estimate_table(const std::vector<std::string>& names,
+                                              const std::map<std::string, EstimateBatch>& results);
 
 // Describes the EstimateFlag bits on the current HDU: FLAGBIT0 .. FLAGBIT7 =
 // the bit's name, with what it means as the comment, and a COMMENT that

@@ -29,6 +29,10 @@ namespace ds::nn {
 struct Model;
 }
 
+namespace ds {
+class Config;
+}
+
 namespace ds::lens {
 
 struct ClusterOptions {
@@ -102,6 +106,13 @@ struct ClusterSummary {
   std::string text() const;
 };
 
+// The command's parameters (keys, defaults, help, ranges) in cfg, and the
+// options and fields they give: `fields` (a list file) or one field of
+// image, weight, mask, catalogue and name. Usage errors name the key.
+void add_cluster_params(Config& cfg);
+ClusterOptions cluster_options(const Config& cfg);
+std::vector<FieldInputs> cluster_fields(const Config& cfg);
+
 // Checks the options before any work (usage errors naming the option).
 void check_cluster_options(const ClusterOptions& opt);
 
@@ -139,5 +150,11 @@ struct ClusterReport {
 ClusterReport run_cluster(const std::vector<FieldInputs>& fields, const ClusterOptions& opt,
                           ClusterEstimators& estimators, const std::string& out_dir,
                           const std::function<void(const ClusterSummary&)>& on_field = {});
+
+// The whole journey from the command's parameters (add_cluster_params): the
+// options and fields, the estimators (the model checked before any output),
+// every field into cfg "out", then the run's cluster_config.cfg and
+// cluster_summary.json once every field is done.
+ClusterReport run_cluster(const Config& cfg, const std::function<void(const ClusterSummary&)>& on_field = {});
 
 }  // namespace ds::lens

@@ -21,6 +21,10 @@
 #include "deepshear/lensing/cluster/source_error.hpp"
 #include "deepshear/lensing/cluster/tangential_profile.hpp"
 
+namespace ds {
+class Config;
+}
+
 namespace ds::lens {
 
 // What the journey does (the keys of `deepshear maps`; the defaults are its defaults).
@@ -105,5 +109,10 @@ MapsReport run_maps(std::vector<FieldCatalogue> fields, const MapsConfig& config
 
 // The journey over catalogue files (read_field_catalogue with config.pixel_scale).
 MapsReport run_maps(const std::vector<std::string>& catalogues, const MapsConfig& config);
+
+// The command's parameters (keys, defaults, help, ranges) in cfg, and the
+// MapsConfig they give (check() it before any work).
+void add_maps_params(Config& cfg);
+MapsConfig maps_config(const Config& cfg);
 
 }  // namespace ds::lens

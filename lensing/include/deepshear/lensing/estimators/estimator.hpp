@@ -21,6 +21,9 @@
 #include "deepshear/engine/tensor.hpp"
 #include "deepshear/lensing/estimators/estimate.hpp"
 
+namespace ds {
+class Progress;
+}
 namespace ds::nn {
 struct Model;
 }
@@ -109,6 +112,24 @@ class EstimatorSet {
 
 // Appends batch b to a (estimates and matching extra columns).
 void append_batch(EstimateBatch& a, const EstimateBatch& b);
+
+// Stamps per call of the estimators in estimate_stamps (and the estimate
+// command): RRG settles its susceptibility on its first call, so equal
+// chunks give equal results.
+constexpr long kEstimateChunk = 4096;
+
+// One chunk of stamps (m, ny, nx) through every estimator of the set, each
+// result calibrated by calibrations[name] when it has one, (g - c) / (1 + m),
+// then appended to results[name].
+void estimate_chunk_into(EstimatorSet& set, const Tensor& stamps, const std::map<std::string, Calibration>& calibrations,
+                         std::map<std::string, EstimateBatch>& results);
+
+// n stamps (ny, nx) float32, packed row-major at `stamps` (read in place, not
+// copied), through the set in chunks of kEstimateChunk; progress (when
+// given) ticks once per stamp. The results of the `estimate` command.
+std::map<std::string, EstimateBatch> estimate_stamps(EstimatorSet& set, const float* stamps, long n, long ny, long nx,
+                                                     const std::map<std::string, Calibration>& calibrations = {},
+                                                     Progress* progress = nullptr);
 
 // The built-in estimators' factories (cnn.cpp, rrg.cpp, ksb.cpp).
 EstimatorKind cnn_estimator_kind();

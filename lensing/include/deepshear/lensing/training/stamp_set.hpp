@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "deepshear/engine/config.hpp"
+#include "deepshear/engine/fits.hpp"
 #include "deepshear/engine/progress.hpp"
 #include "deepshear/engine/tensor.hpp"
 #include "deepshear/imaging/galaxy.hpp"
@@ -107,6 +108,11 @@ void network_inputs(const StampSet& set, long first, long n, float* x, float* y)
 
 // Renders stamps [cfg.first, cfg.first + cfg.n) of a set.
 StampSet make_stamp_set(const StampSetConfig& cfg, Progress* progress = nullptr);
+
+// The truth of a set as table columns, one row per stamp: G1, G2, MU, MAG,
+// R_HALF ["], SNR, SOURCE_INDEX, ROTATION [rad], MIRROR (0/1), DILATION,
+// OFFSET_X, OFFSET_Y [px] and SEED (the set's).
+std::vector<fits::TableColumn> truth_table(const StampSet& set, const StampSetConfig& cfg);
 
 // Writes a set to a FITS file: the (n, ny, nx) float32 cube in the primary HDU
 // (keys SOURCE, SPLIT, PIXSCALE, PSFFWHM, SEED, NOISE, NOISESCL) and the binary

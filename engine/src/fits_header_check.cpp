@@ -197,6 +197,23 @@ void check_columns(const Header& h, bool binary, const std::string& where) {
   }
 }
 
+// A gzip file's trailer (ISIZE: the uncompressed size mod 2^32, little-endian)
+// sizes CFITSIO's buffer, plus 2^32 when ISIZE is below the compressed size
+// (CFITSIO takes it for a wrapped size over 4 GB). That size must be one
+// deflate can give from this many bytes (at most 1032 : 1), not a corrupt
+// trailer's 4 GB.
+void check_gzip_size(std::ifstream& in, std::int64_t size, const std::string& path) {
+  unsigned char t[4] = {0, 0, 0, 0};
+  if (size < 18) throw Error(path + ": a gzip file of " + std::to_string(size) + " bytes is truncated");
+  in.seekg(size - 4);
+  in.read(reinterpret_cast<char*>(t), 4);
+  std::int64_t isize = t[0] | (t[1] << 8) | (t[2] << 16) | (std::int64_t(t[3]) << 24);
+  if (isize < size) isize += std::int64_t(1) << 32;
+  if (isize > 1032 * size + 1024)
+    throw Error(path + ": the gzip trailer claims " + std::to_string(isize) + " bytes uncompressed from " +
+                std::to_string(size) + " (more than deflate can give): a corrupt or truncated file");
+}
+
 }  // namespace
 
 void check_raw_headers(const std::string& path) {
@@ -208,7 +225,7 @@ void check_raw_headers(const std::string& path) {
   in.seekg(0);
   in.read(magic, 2);
   if (size >= 2 && static_cast<unsigned char>(magic[0]) == 0x1f && static_cast<unsigned char>(magic[1]) == 0x8b)
-    return;  // gzip: CFITSIO decompresses it
+    return check_gzip_size(in, size, path);  // CFITSIO decompresses it
   in.clear();
   std::int64_t pos = 0;
   for (int hdu = 0; pos + kBlock <= size; ++hdu) {

@@ -15,8 +15,9 @@ cd "$(dirname "$0")"
 
 PACKAGES=(build-essential cmake pkg-config libeigen3-dev libfftw3-dev libcfitsio-dev doctest-dev
           libcairo2-dev fonts-dejavu-core libhdf5-dev gzip source-extractor nlohmann-json3-dev)
-# Optional: used when present (fitsverify checks every FITS output in the tests); never fatal.
-OPTIONAL_PACKAGES=(fitsverify)
+# Optional: used when present, never fatal. fitsverify checks every FITS output in the tests;
+# Python 3 with numpy, pybind11 and pytest build and test the Python package (python/).
+OPTIONAL_PACKAGES=(fitsverify python3-dev python3-numpy pybind11-dev python3-pytest)
 BUILD_DIR=${DEEPSHEAR_BUILD_DIR:-build}
 JOBS=$(nproc 2>/dev/null || echo 2)
 
@@ -43,7 +44,7 @@ ensure_optional_packages() {
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] || [ "$(id -u)" -ne 0 ] && return 0
-  DEBIAN_FRONTEND=noninteractive timeout 120 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
+  DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
     echo "deepshear: optional ${missing[*]} not installed (the tests that use it skip)" >&2
 }
 
@@ -106,7 +107,12 @@ case "$cmd" in
     for b in nn render estimators; do "$BUILD_DIR/deepshear" bench "$b" "$@"; done
     for b in "$BUILD_DIR"/benchmarks/bench_*; do
       if [ -x "$b" ]; then "$b" "$@"; fi
-    done ;;
+    done
+    # The Python package beside the command, when it is built.
+    py=$(sed -n 's/^Python3_EXECUTABLE:FILEPATH=//p' "$BUILD_DIR/CMakeCache.txt")
+    if [ -n "$py" ] && ls "$BUILD_DIR"/python/deepshear/_core*.so >/dev/null 2>&1; then
+      PYTHONPATH="$BUILD_DIR/python" "$py" benchmarks/python_estimate.py --cli "$BUILD_DIR/deepshear" "$@"
+    fi ;;
   *)
     sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
     [ "$cmd" = help ] || exit 2 ;;

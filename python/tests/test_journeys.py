@@ -47,3 +47,17 @@ def test_cluster_and_maps_of_a_mock_field(tmp_path):
                             progress=False)
     assert isinstance(report, dict) and report
     assert not (tmp_path / "maps").exists()
+
+
+def test_train_writes_the_model_and_returns_its_report(tmp_path):
+    out = tmp_path / "tiny.dsm"
+    report = deepshear.train({"train.n": 400, "val_n": 100, "refit_n": 200, "calibration_n": 200, "epochs": 2,
+                              "arch": "input 32 32 1; conv 8 5 3 relu; affine 16 relu 0.1; affine 2 none 0"},
+                             out=str(out), progress=False)
+    assert [h["epoch"] for h in report["history"]][-1] == 2
+    assert "calibration" in report
+    model = deepshear.Model(str(out))
+    assert model.stamp_shape == (32, 32)
+    stamps, _ = deepshear.render_stamps(n=8, seed=2, progress=False)
+    cat = deepshear.estimate(stamps, ("cnn",), model=model, progress=False)
+    assert np.isfinite(cat["G1_CNN"]).all()

@@ -18,6 +18,23 @@ static void print_overview() {
   std::printf("\n'deepshear COMMAND --help' describes one command.\n");
 }
 
+// An error message as one printable line: control characters (a newline in
+// a quoted key or file name, say) written as \n, \t or \xNN.
+static std::string one_line(const char* message) {
+  std::string out;
+  for (const char* p = message; *p; ++p) {
+    const unsigned char c = static_cast<unsigned char>(*p);
+    if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (c < 0x20 || c == 0x7f) {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+    } else out += char(c);
+  }
+  return out;
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) {
     print_overview();
@@ -35,13 +52,13 @@ int main(int argc, char** argv) {
       if (c.name == name) return c.run(argc - 2, argv + 2);
     throw ds::Error::usage("unknown command '" + name + "' (see deepshear --help)");
   } catch (const ds::Error& e) {
-    std::fprintf(stderr, "deepshear: error: %s\n", e.what());
+    std::fprintf(stderr, "deepshear: error: %s\n", one_line(e.what()).c_str());
     return e.exit_code();
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "deepshear: error: out of memory\n");
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "deepshear: error: %s\n", e.what());
+    std::fprintf(stderr, "deepshear: error: %s\n", one_line(e.what()).c_str());
     return 1;
   }
 }

@@ -28,6 +28,18 @@ TEST_CASE("usage errors exit 2 with one line on stderr") {
   CHECK(r.err.find("missing argument: FILE") != std::string::npos);
 }
 
+TEST_CASE("an error quoting input with control characters stays one line") {
+  // A render JSON whose key holds a newline and a tab (fuzz inputs did; the
+  // message quoted them raw and spread over lines).
+  ds::test::TempDir tmp;
+  const std::string path = tmp / "bad.json";
+  std::ofstream(path) << "{\"gal\\naxy\\tx\": 1,";  // JSON escapes: the key holds a newline and a tab
+  const auto r = run_cli("render --json " + path + " -o " + (tmp / "r.fits"));
+  CHECK(r.exit_code != 0);
+  CHECK(lines(r.err) == 1);
+  CHECK(r.err.find("gal\\naxy\\tx") != std::string::npos);
+}
+
 TEST_CASE("every command has --help") {
   auto r = run_cli("--help");
   CHECK(r.exit_code == 0);

@@ -3,7 +3,9 @@ estimates against the truth (Figure 12 of Springer et al. 2018 in small).
 
   PYTHONPATH=build/python python3 examples/render_estimate_plot.py [--n 20000] [--out shear.png]
 
-The plot needs matplotlib (Debian python3-matplotlib); without it the script
+The CNN's estimates carry the model's calibration; RRG's are raw (its
+response is below 1 until calibrated: `deepshear evaluate` fits one), so
+RRG's line slopes. The plot needs matplotlib (Debian python3-matplotlib); without it the script
 prints the same numbers.
 """
 
@@ -54,7 +56,7 @@ def main():
         return
     fig, ax = plt.subplots(figsize=(5, 4))
     for est, (x, y, e) in results.items():
-        ax.errorbar(x, y - x, e, marker="o", capsize=2, label=est)
+        ax.errorbar(x, y - x, e, marker="o", capsize=2, label=est + (" (uncalibrated)" if est == "RRG" else ""))
     ax.axhline(0, color="grey", lw=0.5)
     ax.set_xlabel("true g1")
     ax.set_ylabel("mean estimate - true g1")

@@ -1,6 +1,7 @@
 // deepshear._core.Model and ._core.Estimators: a loaded model, and the
 // estimators set up once and run on numpy stamps (read in place).
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -37,16 +38,15 @@ struct PyModel {
   }
 };
 
-// The estimators of one set-up. Stamps of one call continue one population
-// (RRG's susceptibility comes from the first chunk of each call).
+// The estimators of one set-up, made once. Each call is one population:
+// set_psf() restarts it (RRG's susceptibility comes from the first chunk of
+// each call). One call at a time per object (the GIL is released).
 struct PyEstimators {
   std::vector<std::string> names;
   lens::EstimatorSetup setup;
   std::shared_ptr<PyModel> model;
-  bool allow_mismatch = false;
-
-  // The estimators for one call (RRG starts a new population each call).
-  lens::EstimatorSet make_set() const { return lens::EstimatorSet(names, setup, "deepshear.estimate"); }
+  std::unique_ptr<lens::EstimatorSet> set;
+  std::unique_ptr<std::mutex> busy = std::make_unique<std::mutex>();
 
   // Stamps (N, ny, nx) -> the estimate table's columns as a dict of arrays.
   pyb::dict estimate(const pyb::handle& stamps, int threads, bool progress) const {
@@ -58,9 +58,10 @@ struct PyEstimators {
       throw pyb::value_error("deepshear.estimate: stamps of " + std::to_string(s.ny) + " x " + std::to_string(s.nx) +
                              " px; the model reads shape " + expected);
     auto cols = released(threads, progress, [&] {
-      lens::EstimatorSet set = make_set();
+      std::lock_guard<std::mutex> lock(*busy);
+      set->set_psf(setup.psf_fwhm, setup.pixel_scale);
       Progress p("estimate", s.n, "stamps");
-      auto results = lens::estimate_stamps(set, s.data, s.n, s.ny, s.nx, {}, &p);
+      auto results = lens::estimate_stamps(*set, s.data, s.n, s.ny, s.nx, {}, &p);
       p.finish();
       return lens::catalogue::estimate_table(names, results);
     });
@@ -84,7 +85,7 @@ std::shared_ptr<PyEstimators> make_estimators(std::vector<std::string> names, st
     const std::string w = lens::check_model_setup(*model->model, model->path, psf_fwhm, pixel_scale, allow_mismatch);
     if (!w.empty()) warn("deepshear.estimate: " + w);
   }
-  e->make_set();  // every estimator set up once here, so errors come before any stamps
+  e->set = std::make_unique<lens::EstimatorSet>(names, e->setup, "deepshear.estimate");  // errors before any stamps
   return e;
 }
 

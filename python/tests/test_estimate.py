@@ -109,3 +109,14 @@ def test_results_convert_to_structured_arrays_and_astropy_tables(rendered):
     astropy_table = pytest.importorskip("astropy.table")
     t = astropy_table.Table(deepshear.estimate(stamps[:10], ("rrg",), progress=False))
     assert len(t) == 10 and "G1_RRG" in t.colnames
+
+
+def test_an_estimator_reused_gives_each_call_its_own_population(rendered):
+    stamps, _ = rendered
+    est = deepshear.Estimator(("rrg", "cnn"))
+    noiseless, _ = deepshear.render_stamps(n=50, seed=99, noise_scale=0, progress=False)
+    est.estimate(noiseless, progress=False)  # another population first (another RRG susceptibility)
+    again = est.estimate(stamps[100:], progress=False)
+    fresh = deepshear.estimate(stamps[100:], ("rrg", "cnn"), progress=False)
+    for col in ("G1_RRG", "G2_RRG", "G1_CNN"):
+        np.testing.assert_array_equal(again[col], fresh[col])

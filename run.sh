@@ -16,8 +16,9 @@ cd "$(dirname "$0")"
 PACKAGES=(build-essential cmake pkg-config libeigen3-dev libfftw3-dev libcfitsio-dev doctest-dev
           libcairo2-dev fonts-dejavu-core libhdf5-dev gzip source-extractor nlohmann-json3-dev)
 # Optional: used when present, never fatal. fitsverify checks every FITS output in the tests;
-# Python 3 with numpy, pybind11 and pytest build and test the Python package (python/).
-OPTIONAL_PACKAGES=(fitsverify python3-dev python3-numpy pybind11-dev python3-pytest)
+# Python 3 with numpy, pybind11 and pytest build and test the Python package (python/);
+# Open MPI splits work over the ranks of an MPI job.
+OPTIONAL_PACKAGES=(fitsverify python3-dev python3-numpy pybind11-dev python3-pytest libopenmpi-dev openmpi-bin)
 BUILD_DIR=${DEEPSHEAR_BUILD_DIR:-build}
 JOBS=$(nproc 2>/dev/null || echo 2)
 

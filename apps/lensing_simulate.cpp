@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cli.hpp"
+#include "deepshear/engine/ranks.hpp"
 #include "deepshear/engine/atomic_file.hpp"
 #include "deepshear/engine/config.hpp"
 #include "deepshear/engine/error.hpp"
@@ -39,9 +40,10 @@ int run(int argc, char** argv) {
   if (out.empty()) throw ds::Error::usage("simulate: no output file (--out OUT.fits)");
   ds::check_output_file(out, "simulate: --out");
   const ds::lens::StampSetConfig cfg = ds::lens::stamp_set_from_config(c, "");
-  ds::Progress progress("simulate", cfg.n, "stamps");
-  ds::lens::StampSet set = ds::lens::StampRenderer(cfg).render(cfg.first, cfg.n, &progress);
+  ds::Progress progress("simulate", ds::rank_range(cfg.n).second - ds::rank_range(cfg.n).first, "stamps");
+  ds::lens::StampSet set = ds::lens::render_across_ranks(cfg, &progress);  // whole on rank 0, empty elsewhere
   progress.finish();
+  if (!ds::ranks().root()) return 0;
   ds::lens::write_stamp_set_fits(out, set, cfg);
   ds::write_text_atomic(out + ".cfg", ds::config_text(c.dump()));
   ds::info("simulate: " + std::to_string(cfg.n) + " " + ds::lens::split_name(cfg.split) + " stamps -> " + out);

@@ -8,7 +8,9 @@
 
 #include "cli.hpp"
 #include "deepshear/engine/error.hpp"
+#include "deepshear/engine/log.hpp"
 #include "deepshear/engine/provenance.hpp"
+#include "deepshear/engine/ranks.hpp"
 
 static void print_overview() {
   std::printf("usage: deepshear COMMAND [ARGS] [--help]\n\n"
@@ -35,6 +37,33 @@ static std::string one_line(const char* message) {
   return out;
 }
 
+// Commands that split their work over the ranks of an MPI job (the others
+// refuse to run on more than one rank rather than repeat the work).
+static bool splits_over_ranks(const std::string& command) { return command == "simulate"; }
+
+// Runs the command; errors become one line on stderr and the exit code.
+static int run_command(const std::string& name, int argc, char** argv) {
+  const std::string rank = ds::ranks().size > 1 ? "rank " + std::to_string(ds::ranks().rank) + ": " : "";
+  try {
+    if (ds::ranks().size > 1 && !splits_over_ranks(name))
+      throw ds::Error::usage(name + " does not split over MPI ranks yet (" + std::to_string(ds::ranks().size) +
+                             " ranks): run it as one process");
+    if (!ds::ranks().root()) ds::set_quiet(true);
+    for (const auto& c : ds::app::commands())
+      if (c.name == name) return c.run(argc - 2, argv + 2);
+    throw ds::Error::usage("unknown command '" + name + "' (see deepshear --help)");
+  } catch (const ds::Error& e) {
+    std::fprintf(stderr, "deepshear: error: %s%s\n", rank.c_str(), one_line(e.what()).c_str());
+    return e.exit_code();
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "deepshear: error: %sout of memory\n", rank.c_str());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "deepshear: error: %s%s\n", rank.c_str(), one_line(e.what()).c_str());
+    return 1;
+  }
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) {
     print_overview();
@@ -47,18 +76,8 @@ int main(int argc, char** argv) {
   }
   if (name == "--version") name = "version";
   ds::set_provenance_command(argc, argv);
-  try {
-    for (const auto& c : ds::app::commands())
-      if (c.name == name) return c.run(argc - 2, argv + 2);
-    throw ds::Error::usage("unknown command '" + name + "' (see deepshear --help)");
-  } catch (const ds::Error& e) {
-    std::fprintf(stderr, "deepshear: error: %s\n", one_line(e.what()).c_str());
-    return e.exit_code();
-  } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "deepshear: error: out of memory\n");
-    return 1;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "deepshear: error: %s\n", one_line(e.what()).c_str());
-    return 1;
-  }
+  const int code = run_command(name, argc, argv);
+  // A failing rank of an MPI job ends the whole job, so no rank waits for it.
+  if (code != 0 && ds::ranks().size > 1) ds::abort_job(code);
+  return code;
 }

@@ -1,6 +1,7 @@
 #include "deepshear/engine/provenance.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <mutex>
@@ -23,8 +24,11 @@ Record& record() {
   return r;
 }
 
+// Now, or SOURCE_DATE_EPOCH (seconds since 1970) when set, as reproducible
+// builds do: outputs of equal runs are then equal byte for byte.
 std::string utc_now() {
   std::time_t t = std::time(nullptr);
+  if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH")) t = std::time_t(std::strtoll(epoch, nullptr, 10));
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];

@@ -9,6 +9,7 @@
 #include "deepshear/engine/fits.hpp"
 #include "deepshear/engine/parallel.hpp"
 #include "deepshear/engine/random.hpp"
+#include "deepshear/engine/ranks.hpp"
 #include "deepshear/lensing/training/population.hpp"
 #include "deepshear/nn/inference.hpp"
 
@@ -300,6 +301,21 @@ static std::vector<T> truth_column(const StampSet& s, F field) {
   v.reserve(s.truth.size());
   for (const StampTruth& t : s.truth) v.push_back(T(field(t)));
   return v;
+}
+
+StampSet render_across_ranks(const StampSetConfig& cfg, Progress* progress) {
+  const auto [first, last] = rank_range(cfg.n);
+  const StampSet part = StampRenderer(cfg).render(cfg.first + first, last - first, progress);
+  if (ranks().size == 1) return part;
+  const long side_y = cfg.setup.stamp_size, side_x = cfg.setup.stamp_size;
+  std::vector<float> pixels(part.stamps.begin(), part.stamps.end());
+  pixels = gather_vector(pixels);
+  StampSet whole;
+  whole.truth = gather_vector(part.truth);
+  if (!ranks().root()) return whole;
+  whole.stamps = Tensor({cfg.n, side_y, side_x});
+  std::copy(pixels.begin(), pixels.end(), whole.stamps.begin());
+  return whole;
 }
 
 std::vector<fits::TableColumn> truth_table(const StampSet& s, const StampSetConfig& c) {

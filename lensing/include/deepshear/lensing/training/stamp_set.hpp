@@ -109,6 +109,11 @@ void network_inputs(const StampSet& set, long first, long n, float* x, float* y)
 // Renders stamps [cfg.first, cfg.first + cfg.n) of a set.
 StampSet make_stamp_set(const StampSetConfig& cfg, Progress* progress = nullptr);
 
+// The same split over the ranks of an MPI job (engine/ranks.hpp): each rank
+// renders its contiguous share, and rank 0 gets the whole set, equal to
+// make_stamp_set's; the other ranks get an empty set. Collective.
+StampSet render_across_ranks(const StampSetConfig& cfg, Progress* progress = nullptr);
+
 // The truth of a set as table columns, one row per stamp: G1, G2, MU, MAG,
 // R_HALF ["], SNR, SOURCE_INDEX, ROTATION [rad], MIRROR (0/1), DILATION,
 // OFFSET_X, OFFSET_Y [px] and SEED (the set's).

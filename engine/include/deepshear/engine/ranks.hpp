@@ -1,0 +1,43 @@
+// This process's place in an MPI job. Every draw depends only on (seed,
+// purpose, item), so a job split over ranks by contiguous item ranges gives
+// the same bytes as one process; rank 0 gathers and writes.
+//
+// Without MPI in the build, or when the program was not started by an MPI
+// launcher (mpirun, srun: seen from their environment), there is one rank
+// and MPI is never initialised. Under a launcher, MPI is initialised on the
+// first call of ranks() and finalised at exit.
+#pragma once
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+namespace ds {
+
+struct Ranks {
+  int rank = 0, size = 1;
+  bool root() const { return rank == 0; }
+};
+
+// This process's rank and the job's size.
+const Ranks& ranks();
+// Items [first, last) of n for this rank: contiguous, in rank order, sizes
+// differing by at most one.
+std::pair<long, long> rank_range(long n);
+// Every rank's bytes gathered on rank 0, in rank order (other ranks get
+// nothing back). Collective: every rank calls it.
+std::vector<char> gather_to_root(const void* data, std::size_t bytes);
+// Ends the whole job with `code` (MPI_Abort under MPI, else exit), so that a
+// rank that fails does not leave the others waiting.
+[[noreturn]] void abort_job(int code);
+
+// The gathered copy of a vector of trivially copyable T (on rank 0: every
+// rank's items in rank order; elsewhere: empty).
+template <class T>
+std::vector<T> gather_vector(const std::vector<T>& mine) {
+  const std::vector<char> bytes = gather_to_root(mine.data(), mine.size() * sizeof(T));
+  std::vector<T> out(bytes.size() / sizeof(T));
+  if (!out.empty()) std::copy(bytes.begin(), bytes.end(), reinterpret_cast<char*>(out.data()));
+  return out;
+}
+
+}  // namespace ds

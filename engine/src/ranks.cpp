@@ -1,0 +1,107 @@
+#include "deepshear/engine/ranks.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <string>
+
+#include "deepshear/engine/error.hpp"
+
+#if DEEPSHEAR_HAVE_MPI
+#include <mpi.h>
+#endif
+
+namespace ds {
+
+namespace {
+
+// Started by an MPI launcher? (Open MPI, PMIx, MPICH/Hydra, Slurm's srun with PMI.)
+bool launched_by_mpi() {
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "PMI_RANK"})
+    if (std::getenv(v)) return true;
+  return false;
+}
+
+#if DEEPSHEAR_HAVE_MPI
+void finalize() {
+  int done = 0;
+  MPI_Finalized(&done);
+  if (!done) MPI_Finalize();
+}
+#endif
+
+Ranks make_ranks() {
+  Ranks r;
+#if DEEPSHEAR_HAVE_MPI
+  if (!launched_by_mpi()) return r;
+  int provided = 0;
+  MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+  std::atexit(finalize);
+  MPI_Comm_rank(MPI_COMM_WORLD, &r.rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &r.size);
+#else
+  (void)launched_by_mpi;
+#endif
+  return r;
+}
+
+}  // namespace
+
+const Ranks& ranks() {
+  static const Ranks r = make_ranks();
+  return r;
+}
+
+std::pair<long, long> rank_range(long n) {
+  const Ranks& r = ranks();
+  const long base = n / r.size, extra = n % r.size;
+  const long first = r.rank * base + std::min<long>(r.rank, extra);
+  return {first, first + base + (r.rank < extra ? 1 : 0)};
+}
+
+std::vector<char> gather_to_root(const void* data, std::size_t bytes) {
+  const Ranks& r = ranks();
+  if (r.size == 1) {
+    const char* p = static_cast<const char*>(data);
+    return std::vector<char>(p, p + bytes);
+  }
+#if DEEPSHEAR_HAVE_MPI
+  // Sizes first (as 64-bit counts), then the bytes in pieces MPI's int counts can hold.
+  long long mine = static_cast<long long>(bytes);
+  std::vector<long long> sizes(r.root() ? std::size_t(r.size) : 0);
+  MPI_Gather(&mine, 1, MPI_LONG_LONG, sizes.data(), 1, MPI_LONG_LONG, 0, MPI_COMM_WORLD);
+  constexpr long long kPiece = std::numeric_limits<int>::max();
+  std::vector<char> out;
+  if (r.root()) {
+    long long total = 0;
+    for (long long s : sizes) total += s;
+    out.resize(std::size_t(total));
+    if (bytes) std::memcpy(out.data(), data, bytes);
+    long long at = mine;
+    for (int k = 1; k < r.size; ++k) {
+      for (long long done = 0; done < sizes[std::size_t(k)]; done += kPiece) {
+        const int piece = int(std::min(sizes[std::size_t(k)] - done, kPiece));
+        MPI_Recv(out.data() + at + done, piece, MPI_BYTE, k, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      }
+      at += sizes[std::size_t(k)];
+    }
+  } else {
+    const char* p = static_cast<const char*>(data);
+    for (long long done = 0; done < mine; done += kPiece)
+      MPI_Send(p + done, int(std::min(mine - done, kPiece)), MPI_BYTE, 0, 0, MPI_COMM_WORLD);
+  }
+  return out;
+#else
+  throw Error("gather_to_root: several ranks without MPI");
+#endif
+}
+
+[[noreturn]] void abort_job(int code) {
+#if DEEPSHEAR_HAVE_MPI
+  if (ranks().size > 1) MPI_Abort(MPI_COMM_WORLD, code);
+#endif
+  std::exit(code);
+}
+
+}  // namespace ds

@@ -40,7 +40,8 @@ int run(int argc, char** argv) {
   if (out.empty()) throw ds::Error::usage("simulate: no output file (--out OUT.fits)");
   ds::check_output_file(out, "simulate: --out");
   const ds::lens::StampSetConfig cfg = ds::lens::stamp_set_from_config(c, "");
-  ds::Progress progress("simulate", ds::rank_range(cfg.n).second - ds::rank_range(cfg.n).first, "stamps");
+  const auto [first, last] = ds::rank_range(cfg.n);  // this rank's share
+  ds::Progress progress("simulate", last - first, "stamps");
   ds::lens::StampSet set = ds::lens::render_across_ranks(cfg, &progress);  // whole on rank 0, empty elsewhere
   progress.finish();
   if (!ds::ranks().root()) return 0;

@@ -49,14 +49,16 @@ std::string unquoted(const std::string& v) {
   return end == std::string::npos ? "" : trimmed(v.substr(1, end - 1));
 }
 
+// Is `key` `prefix` followed by one or more digits (TFORM12 for "TFORM")?
+bool numbered(const std::string& key, const std::string& prefix) {
+  return key.size() > prefix.size() && key.compare(0, prefix.size(), prefix) == 0 &&
+         key.find_first_not_of("0123456789", prefix.size()) == std::string::npos;
+}
+
 bool is_string_key(const std::string& k) {
   if (k == "XTENSION" || k == "EXTNAME") return true;
-  for (const char* p : {"TTYPE", "TFORM", "TUNIT", "TDIM", "TDISP", "CTYPE", "CUNIT"}) {
-    const std::string prefix(p);
-    if (k.size() > prefix.size() && k.compare(0, prefix.size(), prefix) == 0 &&
-        k.find_first_not_of("0123456789", prefix.size()) == std::string::npos)
-      return true;
-  }
+  for (const char* p : {"TTYPE", "TFORM", "TUNIT", "TDIM", "TDISP", "CTYPE", "CUNIT"})
+    if (numbered(k, p)) return true;
   return false;
 }
 
@@ -138,15 +140,13 @@ std::int64_t data_bytes(const Header& h, const std::string& where) {
   return std::abs(bitpix) / 8 * gcount * per_group;
 }
 
-// The column number of a column key (TFORM12 -> 12), or 0 when `key` is not
-// `prefix` followed by digits. Leading zeros are refused: CFITSIO reads
-// TFORM09 as column 9's, which leaves column 10 undefined.
-std::int64_t column_of(const std::string& key, const std::string& prefix, const std::string& where) {
-  if (key.size() <= prefix.size() || key.compare(0, prefix.size(), prefix) != 0 ||
-      key.find_first_not_of("0123456789", prefix.size()) != std::string::npos)
-    return 0;
+// Is `key` a column key of `prefix` (TFORM12 for "TFORM")? A column number
+// with a leading zero is refused: CFITSIO reads TFORM09 as column 9's, which
+// leaves column 10 undefined.
+bool is_column_key(const std::string& key, const std::string& prefix, const std::string& where) {
+  if (!numbered(key, prefix)) return false;
   if (key[prefix.size()] == '0') throw Error(where + ": key " + key + " has a column number with a leading zero");
-  return std::stoll(key.substr(prefix.size()));
+  return true;
 }
 
 // Bytes per row of one binary-table column from its TFORM ('rT...'), or -1 if
@@ -175,7 +175,7 @@ void check_columns(const Header& h, bool binary, const std::string& where) {
   const std::int64_t naxis1 = int_key(h, "NAXIS1", 0, 0, std::int64_t(1) << 50, where);
   for (const auto& [key, n] : h.count)
     for (const char* p : {"TTYPE", "TFORM", "TBCOL", "TUNIT", "TDIM", "TDISP", "TSCAL", "TZERO", "TNULL"})
-      if (column_of(key, p, where) && n > 1)
+      if (is_column_key(key, p, where) && n > 1)
         throw Error(where + ": key " + key + " appears " + std::to_string(n) + " times");
   std::int64_t row_bytes = 0;
   const std::string missing = " is missing (TFIELDS = " + std::to_string(tfields) + ")";

@@ -5,6 +5,7 @@
 #include <exception>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "deepshear/engine/build_info.hpp"
 #include "deepshear/engine/data_path.hpp"
@@ -21,6 +22,7 @@ struct ds_model {
 struct ds_estimator {
   ds::lens::EstimatorSetup setup;
   std::string name;
+  std::unique_ptr<ds::lens::EstimatorSet> set;  // set up once; each ds_estimate restarts its population
 };
 
 namespace {
@@ -73,7 +75,8 @@ ds_estimator* ds_estimator_new(const char* name, const ds_model* model, double p
     e->name = name;
     e->setup.psf_fwhm = psf_fwhm, e->setup.pixel_scale = pixel_scale, e->setup.symmetrise = symmetrise != 0;
     if (model) e->setup.model = model->model, e->setup.model_path = model->path;
-    ds::lens::make_estimator(e->name, e->setup, "ds_estimator_new");  // errors now, not at the first estimate
+    e->set = std::make_unique<ds::lens::EstimatorSet>(std::vector<std::string>{e->name}, e->setup,
+                                                      "ds_estimator_new");  // errors now, not at the first estimate
     return e.release();
   }, static_cast<ds_estimator*>(nullptr));
 }
@@ -85,8 +88,8 @@ int ds_estimate(ds_estimator* estimator, const float* stamps, long n, long ny, l
   return guarded([&] {
     ds::require(estimator != nullptr, "ds_estimate: no estimator (ds_estimator_new failed?)");
     ds::require(stamps != nullptr || n == 0, "ds_estimate: no stamps");
-    ds::lens::EstimatorSet set({estimator->name}, estimator->setup, "ds_estimate");
-    const auto results = ds::lens::estimate_stamps(set, stamps, n, ny, nx);
+    estimator->set->set_psf(estimator->setup.psf_fwhm, estimator->setup.pixel_scale);  // a new population
+    const auto results = ds::lens::estimate_stamps(*estimator->set, stamps, n, ny, nx);
     const auto& est = results.at(estimator->name).estimates;
     for (long i = 0; i < n; ++i) {
       if (g1) g1[i] = est[std::size_t(i)].g1;

@@ -1,6 +1,7 @@
 #include "deepshear/lensing/training/stamp_set.hpp"
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 
 #include "deepshear/engine/constants.hpp"
@@ -307,14 +308,12 @@ StampSet render_across_ranks(const StampSetConfig& cfg, Progress* progress) {
   const auto [first, last] = rank_range(cfg.n);
   const StampSet part = StampRenderer(cfg).render(cfg.first + first, last - first, progress);
   if (ranks().size == 1) return part;
-  const long side_y = cfg.setup.stamp_size, side_x = cfg.setup.stamp_size;
-  std::vector<float> pixels(part.stamps.begin(), part.stamps.end());
-  pixels = gather_vector(pixels);
+  const std::vector<char> pixels = gather_to_root(part.stamps.data(), sizeof(float) * std::size_t(part.stamps.size()));
   StampSet whole;
   whole.truth = gather_vector(part.truth);
   if (!ranks().root()) return whole;
-  whole.stamps = Tensor({cfg.n, side_y, side_x});
-  std::copy(pixels.begin(), pixels.end(), whole.stamps.begin());
+  whole.stamps = Tensor({cfg.n, cfg.setup.stamp_size, cfg.setup.stamp_size});
+  std::memcpy(whole.stamps.data(), pixels.data(), pixels.size());
   return whole;
 }
 

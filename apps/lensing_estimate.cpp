@@ -16,7 +16,9 @@
 #include "deepshear/engine/fits.hpp"
 #include "deepshear/engine/log.hpp"
 #include "deepshear/engine/progress.hpp"
+#include "deepshear/engine/ranks.hpp"
 #include "deepshear/lensing/calibration.hpp"
+#include "deepshear/lensing/estimators/across_ranks.hpp"
 #include "deepshear/lensing/estimators/cnn.hpp"
 #include "deepshear/lensing/estimators/estimator.hpp"
 #include "deepshear/lensing/shear_catalogue.hpp"
@@ -202,19 +204,19 @@ int run(int argc, char** argv) {
   std::map<std::string, ds::lens::Calibration> cals;
   for (const auto& e : names)
     if (args.has("--" + e + "-calibration")) cals[e] = ds::lens::Calibration::load(args.get("--" + e + "-calibration"));
-  // Stamps stream through in chunks, so memory stays bounded.
+  // Stamps stream through in chunks, so memory stays bounded; under MPI each
+  // rank reads and measures its share, and rank 0 gathers and writes.
   const long chunk = ds::lens::kEstimateChunk;
   StampSource source(input, args.get("--column"), side);
   const long n = source.n;
-  auto carried = carried_columns(input, args.get("--column"), n);
-  std::map<std::string, ds::lens::EstimateBatch> results;
-  ds::Progress progress("estimate", n, "stamps");
-  for (long first = 0; first < n; first += chunk) {
-    const long m = std::min(chunk, n - first);
-    ds::lens::estimate_chunk_into(estimators, source.chunk(first, m), cals, results);
-    progress.tick(m);
-  }
+  std::vector<ds::fits::TableColumn> carried;  // read before the work; rank 0 writes them
+  if (ds::ranks().root()) carried = carried_columns(input, args.get("--column"), n);
+  ds::Progress progress("estimate", ds::lens::share_fetched(n, chunk), "stamps");
+  const ds::lens::ChunkSource fetch = [&](long first, long m) { return source.chunk(first, m); };
+  const auto mine = ds::lens::estimate_share(estimators, n, chunk, fetch, cals, &progress);
   progress.finish();
+  const auto results = ds::lens::gather_results(mine);
+  if (!ds::ranks().root()) return 0;
   write_estimates(output, names, results, estimators, args.get("--estimators"), std::move(carried), setup);
   ds::info("estimate: " + std::to_string(n) + " stamps -> " + output);
   return 0;

@@ -8,6 +8,7 @@
 #include "cli.hpp"
 #include "deepshear/engine/error.hpp"
 #include "deepshear/engine/log.hpp"
+#include "deepshear/engine/ranks.hpp"
 #include "deepshear/lensing/training/evaluate_run.hpp"
 
 namespace {
@@ -25,7 +26,8 @@ int run(int argc, char** argv) {
   if (!args.parse(argc, argv)) return 0;
   const std::string out = cfg.get_string("out");
   if (out.empty()) throw ds::Error::usage("evaluate: --out DIR is required");
-  const auto report = ds::lens::run_evaluation(cfg);
+  const auto report = ds::lens::run_evaluation(cfg);  // split over MPI ranks, the same report on each
+  if (!ds::ranks().root()) return 0;
   ds::lens::write_evaluation(report, out);
   std::fputs(ds::lens::table4_text(report).c_str(), stdout);
   ds::info("evaluation written to " + out + "/ (evaluation.json, evaluation.csv, figures as SVG and PNG, config.cfg)");

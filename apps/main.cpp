@@ -39,7 +39,11 @@ static std::string one_line(const char* message) {
 
 // Commands that split their work over the ranks of an MPI job (the others
 // refuse to run on more than one rank rather than repeat the work).
-static bool splits_over_ranks(const std::string& command) { return command == "simulate"; }
+static bool splits_over_ranks(const std::string& command) {
+  for (const char* c : {"simulate", "evaluate", "estimate"})
+    if (command == c) return true;
+  return false;
+}
 
 // Runs the command; errors become one line on stderr and the exit code.
 static int run_command(const std::string& name, int argc, char** argv) {

@@ -28,10 +28,10 @@ foreach(k 1 2 3)
     endif()
   endforeach()
 endforeach()
-execute_process(COMMAND ${MPIEXEC} --oversubscribe -np 2 ${CLI} evaluate --out ev WORKING_DIRECTORY "${WORK_DIR}"
+execute_process(COMMAND ${MPIEXEC} --oversubscribe -np 2 ${CLI} maps --out m WORKING_DIRECTORY "${WORK_DIR}"
                 RESULT_VARIABLE rc ERROR_VARIABLE err TIMEOUT 60)
-if(rc EQUAL 0 OR NOT err MATCHES "rank [01]: evaluate does not split over MPI ranks yet")
-  message(FATAL_ERROR "evaluate on 2 ranks: expected a refusal, got (${rc}) ${err}")
+if(rc EQUAL 0 OR NOT err MATCHES "rank [01]: maps does not split over MPI ranks yet")
+  message(FATAL_ERROR "maps on 2 ranks: expected a refusal, got (${rc}) ${err}")
 endif()
 file(REMOVE_RECURSE "${WORK_DIR}")
 message(STATUS "simulate: the same bytes on 1 process and on 1, 2 and 3 MPI ranks")

@@ -16,6 +16,8 @@ namespace ds {
 
 namespace {
 
+constexpr long long kPiece = std::numeric_limits<int>::max();  // MPI counts are ints
+
 // Started by an MPI launcher? (Open MPI, PMIx, MPICH/Hydra, Slurm's srun with PMI.)
 bool launched_by_mpi() {
   for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "PMI_RANK"})
@@ -71,7 +73,6 @@ std::vector<char> gather_to_root(const void* data, std::size_t bytes) {
   long long mine = static_cast<long long>(bytes);
   std::vector<long long> sizes(r.root() ? std::size_t(r.size) : 0);
   MPI_Gather(&mine, 1, MPI_LONG_LONG, sizes.data(), 1, MPI_LONG_LONG, 0, MPI_COMM_WORLD);
-  constexpr long long kPiece = std::numeric_limits<int>::max();
   std::vector<char> out;
   if (r.root()) {
     long long total = 0;
@@ -95,6 +96,57 @@ std::vector<char> gather_to_root(const void* data, std::size_t bytes) {
 #else
   throw Error("gather_to_root: several ranks without MPI");
 #endif
+}
+
+std::vector<char> gather_to_all(const void* data, std::size_t bytes) {
+  std::vector<char> all = gather_to_root(data, bytes);
+  if (ranks().size == 1) return all;
+  const auto total = broadcast_value<unsigned long long>(all.size());
+  all.resize(std::size_t(total));
+  broadcast(all.data(), all.size());
+  return all;
+}
+
+void broadcast(void* data, std::size_t bytes, int from) {
+  if (ranks().size == 1) return;
+#if DEEPSHEAR_HAVE_MPI
+  char* p = static_cast<char*>(data);
+  for (long long done = 0; done < (long long)bytes; done += kPiece)
+    MPI_Bcast(p + done, int(std::min((long long)bytes - done, kPiece)), MPI_BYTE, from, MPI_COMM_WORLD);
+#else
+  (void)data, (void)bytes, (void)from;
+  throw Error("broadcast: several ranks without MPI");
+#endif
+}
+
+void send_to(int rank, const void* data, std::size_t bytes) {
+#if DEEPSHEAR_HAVE_MPI
+  const char* p = static_cast<const char*>(data);
+  for (long long done = 0; done < (long long)bytes; done += kPiece)
+    MPI_Send(p + done, int(std::min((long long)bytes - done, kPiece)), MPI_BYTE, rank, 1, MPI_COMM_WORLD);
+#else
+  (void)rank, (void)data, (void)bytes;
+  throw Error("send_to: several ranks without MPI");
+#endif
+}
+
+void receive_from(int rank, void* data, std::size_t bytes) {
+#if DEEPSHEAR_HAVE_MPI
+  char* p = static_cast<char*>(data);
+  for (long long done = 0; done < (long long)bytes; done += kPiece)
+    MPI_Recv(p + done, int(std::min((long long)bytes - done, kPiece)), MPI_BYTE, rank, 1, MPI_COMM_WORLD,
+             MPI_STATUS_IGNORE);
+#else
+  (void)rank, (void)data, (void)bytes;
+  throw Error("receive_from: several ranks without MPI");
+#endif
+}
+
+std::string broadcast_string(const std::string& s, int from) {
+  std::string out = ranks().rank == from ? s : std::string();
+  out.resize(std::size_t(broadcast_value<unsigned long long>(out.size(), from)));
+  broadcast(out.data(), out.size(), from);
+  return out;
 }
 
 [[noreturn]] void abort_job(int code) {

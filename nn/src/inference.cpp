@@ -124,7 +124,11 @@ void Predictor::run(const float* x, long n, float* y, InputNorm norm, long stop,
       if (norm == InputNorm::MeanStd) normalise_stamp(x + (first + i) * in, in, s.in.data() + i * in);
       else std::memcpy(s.in.data() + i * in, x + (first + i) * in, sizeof(float) * std::size_t(in));
     }
-    const float* r = stop == 0 ? s.in.data() : run_block(s, m, stop);
+    // A short block is padded with zero samples to a full one, so that every
+    // sample goes through the same kernels (a matrix product's edge rows take
+    // other code) and its outputs do not depend on where it sits in the batch.
+    std::fill(s.in.begin() + m * in, s.in.begin() + block_ * in, 0.0f);
+    const float* r = stop == 0 ? s.in.data() : run_block(s, block_, stop);
     std::memcpy(y + first * out_size, r, sizeof(float) * std::size_t(m * out_size));
   });
 }
@@ -170,7 +174,8 @@ void Predictor::predict_symmetrised(const float* x, long n, float* y, const Outp
         for (long j = 0; j < in; ++j) dst[j] = stamp[std::size_t(pt[j])];
       }
     }
-    const float* r = run_block(s, g * 8, long(net_.plans().size()));
+    std::fill(s.in.begin() + g * 8 * in, s.in.begin() + block_ * in, 0.0f);  // a full block, as in run()
+    const float* r = run_block(s, block_, long(net_.plans().size()));
     std::vector<float> one(static_cast<std::size_t>(k));
     for (long i = 0; i < g; ++i) {
       std::vector<double> acc(std::size_t(k), 0.0);

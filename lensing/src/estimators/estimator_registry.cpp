@@ -76,6 +76,10 @@ void EstimatorSet::set_psf(double fwhm, double pixel_scale) {
   for (auto& e : estimators_) e->set_psf(fwhm, pixel_scale);
 }
 
+bool EstimatorSet::settled() const {
+  return std::all_of(estimators_.begin(), estimators_.end(), [](const auto& e) { return e->settled(); });
+}
+
 void append_batch(EstimateBatch& a, const EstimateBatch& b) {
   const std::size_t before = a.estimates.size();
   a.estimates.insert(a.estimates.end(), b.estimates.begin(), b.estimates.end());

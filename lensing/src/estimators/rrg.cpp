@@ -221,6 +221,11 @@ class RrgShear : public ShearEstimator {
     opt_.fixed_G = 0;
   }
   std::vector<std::pair<std::string, double>> parameters() const override { return {{"G", opt_.fixed_G}}; }
+  bool settled() const override { return opt_.fixed_G > 0; }
+  void fix_parameters(const std::vector<std::pair<std::string, double>>& values) override {
+    for (const auto& [key, value] : values)
+      if (key == "G") opt_.fixed_G = value;
+  }
 
  private:
   PsfMoments psf_;

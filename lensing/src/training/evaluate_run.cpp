@@ -6,6 +6,8 @@
 #include "deepshear/engine/data_path.hpp"
 #include "deepshear/engine/error.hpp"
 #include "deepshear/engine/progress.hpp"
+#include "deepshear/engine/ranks.hpp"
+#include "deepshear/lensing/estimators/across_ranks.hpp"
 
 namespace ds::lens {
 
@@ -82,19 +84,27 @@ EstimatorSet make_estimators(const std::vector<std::string>& names, const std::s
 }
 
 // Renders a set in chunks of 20,000 stamps (bounded memory) and runs the
-// estimators on each.
+// estimators on each. Under MPI each rank renders and measures its share
+// (across_ranks.hpp), and every rank gets the whole sample in item order,
+// so that every statistic is computed on the same numbers as on one process.
 Sample render_and_estimate(const StampSetConfig& c, EstimatorSet& est, const std::string& label) {
-  const long chunk = 20000, total = c.n;
-  Sample out;
-  Progress p(label, total, "stamps");
+  const long chunk = 20000;
+  const long b = rank_range(c.n).second;
+  Sample mine;
+  Progress p(label, share_fetched(c.n, chunk), "stamps");
   StampRenderer renderer(c);  // loads the noise kernel and any catalogue once
-  for (long first = 0; first < total; first += chunk) {
-    StampSet set = renderer.render(first, std::min(chunk, total - first), &p);
-    out.truth.insert(out.truth.end(), set.truth.begin(), set.truth.end());
-    est.estimate_into(set.stamps, out.results);
-  }
+  const ChunkSource render = [&](long first, long m) {
+    StampSet set = renderer.render(first, m, nullptr);
+    mine.truth.insert(mine.truth.end(), set.truth.begin(), set.truth.begin() + std::min(m, b - first));
+    return std::move(set.stamps);
+  };
+  mine.results = estimate_share(est, c.n, chunk, render, {}, &p);
   p.finish();
-  return out;
+  if (ranks().size == 1) return mine;
+  Sample all;
+  all.truth = gather_vector_to_all(mine.truth);
+  all.results = gather_results(mine.results, true);
+  return all;
 }
 
 std::vector<double> column(const std::vector<StampTruth>& t, double StampTruth::*f) {

@@ -40,7 +40,9 @@ class Predictor {
   // to net: it must outlive the predictor (weights may change between calls;
   // they are re-read on every call). `fused`: use the fused convolution stack
   // (fused_conv.cpp) when the network fits it; otherwise, or when false, each
-  // layer is one Eigen matrix product over the block.
+  // layer is one Eigen matrix product over the block. Blocks always run full
+  // (a short one is padded), so a sample's outputs are the same bits in any
+  // batch, at any position, on any number of threads.
   explicit Predictor(const Network& net, long block = 32, bool fused = true);
   // Whether the fused convolution path runs.
   bool fused() const { return bool(fused_); }

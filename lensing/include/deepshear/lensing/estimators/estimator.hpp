@@ -68,6 +68,11 @@ class ShearEstimator {
   virtual std::vector<std::array<std::string, 3>> header_cards() const { return {}; }
   // Numbers the estimator settled on while running, e.g. RRG's {"G", 1.62}.
   virtual std::vector<std::pair<std::string, double>> parameters() const { return {}; }
+  // Whether the population's numbers are settled (RRG: after its first call).
+  virtual bool settled() const { return true; }
+  // Takes numbers settled elsewhere (another rank's parameters()), as if it
+  // had settled them itself.
+  virtual void fix_parameters(const std::vector<std::pair<std::string, double>>& values) {}
 };
 
 struct EstimatorKind {
@@ -104,6 +109,8 @@ class EstimatorSet {
   // Runs and appends to `out` (estimates and extra columns).
   void estimate_into(const Tensor& stamps, std::map<std::string, EstimateBatch>& out);
   void set_psf(double fwhm, double pixel_scale);
+  // Every estimator settled (see ShearEstimator::settled).
+  bool settled() const;
 
  private:
   std::vector<std::string> names_;

@@ -9,6 +9,7 @@
 #include "deepshear/engine/atomic_file.hpp"
 #include "deepshear/engine/log.hpp"
 #include "deepshear/engine/provenance.hpp"
+#include "deepshear/engine/ranks.hpp"
 #include "deepshear/lensing/training/evaluate_run.hpp"
 #include "deepshear/lensing/training/report_figures.hpp"
 #include "deepshear/lensing/training/train_run.hpp"
@@ -30,7 +31,13 @@ int run(int argc, char** argv) {
   if (!args.parse(argc, argv)) return 0;
   std::string report_dir = cfg.get_string("report");
   if (report_dir.empty()) report_dir = cfg.get_string("out") + ".report";
-  auto report = ds::lens::train_shear_model(cfg);
+  auto report = ds::lens::train_shear_model(cfg);  // data parallel over MPI ranks; rank 0 writes the model
+  ds::barrier();                                    // the model is on disk before any rank reads it
+  if (!ds::ranks().root()) {  // the other ranks take their share of the evaluation only
+    if (const long n = cfg.get_int("evaluate_n"); n > 0)
+      ds::lens::run_evaluation(ds::lens::training_evaluation_params(cfg, n, report_dir + "/evaluation"));
+    return 0;
+  }
   std::filesystem::create_directories(report_dir);
   ds::write_text_atomic(report_dir + "/training.json", ds::report_text(report.to_json()));
   ds::write_text_atomic(report_dir + "/config.cfg", ds::config_text(cfg.dump()));

@@ -119,6 +119,12 @@ void broadcast(void* data, std::size_t bytes, int from) {
 #endif
 }
 
+void barrier() {
+#if DEEPSHEAR_HAVE_MPI
+  if (ranks().size > 1) MPI_Barrier(MPI_COMM_WORLD);
+#endif
+}
+
 void send_to(int rank, const void* data, std::size_t bytes) {
 #if DEEPSHEAR_HAVE_MPI
   const char* p = static_cast<const char*>(data);

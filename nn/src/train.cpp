@@ -17,6 +17,7 @@
 #include "deepshear/engine/parallel.hpp"
 #include "deepshear/engine/progress.hpp"
 #include "deepshear/engine/random.hpp"
+#include "deepshear/engine/ranks.hpp"
 #include "deepshear/nn/blob_file.hpp"
 #include "deepshear/nn/inference.hpp"
 #include "deepshear/nn/ops.hpp"
@@ -52,27 +53,35 @@ std::vector<long> Trainer::permutation(long epoch, long size) const {
   return p;
 }
 
-// Splits the batch into shards of kShard, runs forward/backward of each (on
-// its thread's TrainPass, or on its own tape for networks TrainPass does not
-// cover) in parallel, then sums the shard gradients in shard order into net_.grads().
-// Returns the batch mean loss.
+std::pair<long, long> Trainer::shard_share(long n) {
+  const long shards = (n + kShard - 1) / kShard;
+  const auto [s0, s1] = rank_range(shards);
+  return {std::min(n, s0 * kShard), std::min(n, s1 * kShard)};
+}
+
+// Splits the batch into shards of kShard and runs forward/backward of this
+// rank's shards [s0, s1) (all of them on one rank) in parallel, each on its
+// thread's TrainPass (or on its own tape for networks TrainPass does not
+// cover); then sums the shard gradients in shard order into net_.grads()
+// (sum_shard_gradients). Returns the batch mean loss, summed in shard order.
 double Trainer::batch_loss_and_grads(const float* x, const float* y, long n, bool training) {
   const long shards = (n + kShard - 1) / kShard;
+  const auto [s0, s1] = rank_range(shards);
   const long in = net_.arch().input_size(), outs = net_.arch().outputs();
   const long targets = opt_.loss == "gaussian_nll" ? outs / 2 : outs;
   const bool pass_path = training && TrainPass::applicable(net_);
-  if (long(shard_grads_.size()) < shards) shard_grads_.resize(std::size_t(shards));
+  if (long(shard_grads_.size()) < s1 - s0) shard_grads_.resize(std::size_t(s1 - s0));
   if (pass_path) {
     // One pass (its buffers) per thread, reused for each shard the thread runs.
     while (long(shard_passes_.size()) < std::max(1, ds::threads()))
       shard_passes_.push_back(std::make_shared<TrainPass>());
-  } else if (long(shard_tapes_.size()) < shards) {
-    shard_tapes_.resize(std::size_t(shards));
+  } else if (long(shard_tapes_.size()) < s1 - s0) {
+    shard_tapes_.resize(std::size_t(s1 - s0));
   }
-  std::vector<double> losses(static_cast<std::size_t>(shards));
-  parallel_for(shards, [&](long s, int thread) {
-    const long first = s * kShard, m = std::min(kShard, n - first);
-    auto& g = shard_grads_[std::size_t(s)];
+  std::vector<double> losses(static_cast<std::size_t>(s1 - s0));
+  parallel_for(s1 - s0, [&](long k, int thread) {
+    const long s = s0 + k, first = s * kShard, m = std::min(kShard, n - first);
+    auto& g = shard_grads_[std::size_t(k)];
     Network::Pass pass;
     pass.training = training;
     pass.seed = opt_.seed;
@@ -82,7 +91,7 @@ double Trainer::batch_loss_and_grads(const float* x, const float* y, long n, boo
     if (pass_path) {  // overwrites every gradient: nothing to zero
       if (long(g.size()) != net_.num_params()) g.resize(std::size_t(net_.num_params()));
       TrainPass& tp = *shard_passes_[std::size_t(thread)];
-      losses[std::size_t(s)] =
+      losses[std::size_t(k)] =
           tp.run(net_, x + first * in, y + first * targets, m, pass, opt_.loss == "gaussian_nll", scale, g.data());
       return;
     }
@@ -90,27 +99,45 @@ double Trainer::batch_loss_and_grads(const float* x, const float* y, long n, boo
       if (long(g.size()) != net_.num_params()) g.resize(std::size_t(net_.num_params()));
       else std::memset(g.data(), 0, g.size() * sizeof(float));
     }
-    Tape& tape = shard_tapes_[std::size_t(s)];
+    Tape& tape = shard_tapes_[std::size_t(k)];
     tape.reset();
     pass.grads = training ? g.data() : nullptr;
     auto out = net_.forward(tape, x + first * in, m, pass);
     auto t = tape.input(y + first * targets, {m, targets});
     auto loss = opt_.loss == "mse" ? tape.mse(out, t) : tape.gaussian_nll(out, t);
-    losses[std::size_t(s)] = tape.loss(loss);
+    losses[std::size_t(k)] = tape.loss(loss);
     if (training) tape.backward(loss, scale);
   });
+  const std::vector<double> all = ranks().size > 1 ? gather_vector_to_all(losses) : losses;
   double total = 0;
-  for (long s = 0; s < shards; ++s) total += losses[std::size_t(s)] * double(std::min(kShard, n - s * kShard));
-  if (training) {
-    float* g = net_.grads();
-    const long np = net_.num_params();
-    std::memcpy(g, shard_grads_[0].data(), sizeof(float) * std::size_t(np));
-    for (long s = 1; s < shards; ++s) {
-      const float* gs = shard_grads_[std::size_t(s)].data();
-      for (long i = 0; i < np; ++i) g[i] += gs[i];
-    }
-  }
+  for (long s = 0; s < shards; ++s) total += all[std::size_t(s)] * double(std::min(kShard, n - s * kShard));
+  if (training) sum_shard_gradients(s0, s1, shards);
   return total / double(n);
+}
+
+// g = shard 0, then g += shard 1, 2, ... in shard order, element by element.
+// Across ranks the partial sum travels along the chain of ranks 0, 1, ...
+// (each adds its shards), in segments so that the hops overlap, and the last
+// rank holding shards broadcasts the result: every element sees the same
+// additions in the same order as on one rank, so the bits are the same.
+void Trainer::sum_shard_gradients(long s0, long s1, long shards) {
+  constexpr long kSegment = 32768;  // floats per message (128 KiB)
+  float* g = net_.grads();
+  const long np = net_.num_params();
+  const int rank = ranks().rank, last = int(std::min<long>(ranks().size, shards)) - 1;
+  if (rank <= last)
+    for (long a = 0; a < np; a += kSegment) {
+      const long len = std::min(kSegment, np - a);
+      long k = 0;
+      if (rank == 0) std::memcpy(g + a, shard_grads_[std::size_t(k++)].data() + a, sizeof(float) * std::size_t(len));
+      else receive_from(rank - 1, g + a, sizeof(float) * std::size_t(len));
+      for (; k < s1 - s0; ++k) {
+        const float* gs = shard_grads_[std::size_t(k)].data() + a;
+        for (long i = 0; i < len; ++i) g[a + i] += gs[i];
+      }
+      if (rank < last) send_to(rank + 1, g + a, sizeof(float) * std::size_t(len));
+    }
+  if (last > 0) broadcast(g, sizeof(float) * std::size_t(np), last);
 }
 
 double Trainer::train_step(const float* x, const float* y, long n) {
@@ -130,16 +157,20 @@ double Trainer::evaluate(const DataSource& data) {
       out(static_cast<std::size_t>(B * outs));
   std::vector<long> idx(static_cast<std::size_t>(B));
   Predictor predictor(net_);
-  double sum = 0;
-  for (long start = 0; start < data.size; start += B) {
+  const long batches = (data.size + B - 1) / B;
+  const auto [b0, b1] = rank_range(batches);  // under MPI each rank a share, summed in batch order below
+  std::vector<double> sums;
+  for (long start = b0 * B; start < std::min(data.size, b1 * B); start += B) {
     long n = std::min(B, data.size - start);
     for (long i = 0; i < n; ++i) idx[std::size_t(i)] = start + i;
     data.fetch(idx.data(), n, x.data(), y.data());
     predictor.predict(x.data(), n, out.data(), InputNorm::None);
     double l = opt_.loss == "mse" ? mse_forward(out.data(), y.data(), n * targets)
                                   : gaussian_nll_forward(out.data(), y.data(), n, targets);
-    sum += l * double(n);
+    sums.push_back(l * double(n));
   }
+  double sum = 0;
+  for (double v : ranks().size > 1 ? gather_vector_to_all(sums) : sums) sum += v;
   return data.size ? sum / double(data.size) : NAN;
 }
 
@@ -165,7 +196,8 @@ void Trainer::run(const DataSource& train, const DataSource* validation) {
   long samples = 0;
   while (step_ < end_step && epoch_ < opt_.epochs) {
     const long n = std::min(B, train.size - pos_);
-    train.fetch(perm.data() + pos_, n, x.data(), y.data());
+    const auto [i0, i1] = shard_share(n);  // this rank's samples of the batch (all on one rank)
+    if (i1 > i0) train.fetch(perm.data() + pos_ + i0, i1 - i0, x.data() + i0 * in, y.data() + i0 * targets);
     double loss = train_step(x.data(), y.data(), n);
     epoch_loss_sum_ += loss * double(n);
     epoch_loss_count_ += n;
@@ -203,11 +235,11 @@ void Trainer::run(const DataSource& train, const DataSource* validation) {
       epoch_loss_count_ = 0;
       perm = permutation(epoch_, train.size);
     }
-    if (!opt_.checkpoint.empty() && opt_.checkpoint_every > 0 && step_ % opt_.checkpoint_every == 0)
+    if (!opt_.checkpoint.empty() && opt_.checkpoint_every > 0 && step_ % opt_.checkpoint_every == 0 && ranks().root())
       save_checkpoint(opt_.checkpoint);
   }
   if (progress) progress->finish();
-  if (!opt_.checkpoint.empty()) save_checkpoint(opt_.checkpoint);
+  if (!opt_.checkpoint.empty() && ranks().root()) save_checkpoint(opt_.checkpoint);
   if (epoch_ >= opt_.epochs && opt_.keep_best) restore_best();
 }
 

@@ -304,14 +304,16 @@ static std::vector<T> truth_column(const StampSet& s, F field) {
   return v;
 }
 
-StampSet render_across_ranks(const StampSetConfig& cfg, Progress* progress) {
+StampSet render_across_ranks(const StampSetConfig& cfg, Progress* progress, bool to_all) {
   const auto [first, last] = rank_range(cfg.n);
   const StampSet part = StampRenderer(cfg).render(cfg.first + first, last - first, progress);
   if (ranks().size == 1) return part;
-  const std::vector<char> pixels = gather_to_root(part.stamps.data(), sizeof(float) * std::size_t(part.stamps.size()));
+  const std::size_t bytes = sizeof(float) * std::size_t(part.stamps.size());
+  const std::vector<char> pixels =
+      to_all ? gather_to_all(part.stamps.data(), bytes) : gather_to_root(part.stamps.data(), bytes);
   StampSet whole;
-  whole.truth = gather_vector(part.truth);
-  if (!ranks().root()) return whole;
+  whole.truth = to_all ? gather_vector_to_all(part.truth) : gather_vector(part.truth);
+  if (!ranks().root() && !to_all) return whole;
   whole.stamps = Tensor({cfg.n, cfg.setup.stamp_size, cfg.setup.stamp_size});
   std::memcpy(whole.stamps.data(), pixels.data(), pixels.size());
   return whole;

@@ -9,6 +9,7 @@
 #include "deepshear/engine/parallel.hpp"
 #include "deepshear/engine/progress.hpp"
 #include "deepshear/engine/random.hpp"
+#include "deepshear/engine/ranks.hpp"
 #include "deepshear/lensing/training/evaluate_run.hpp"
 #include "deepshear/lensing/training/evaluation.hpp"
 #include "deepshear/lensing/training/stamp_set.hpp"
@@ -117,10 +118,11 @@ TrainingSets training_sets(const Config& cfg) {
   return s;
 }
 
-// A set rendered with a progress line.
-StampSet render(const StampSetConfig& c, const std::string& label) {
-  Progress p(label, c.n, "stamps");
-  StampSet s = make_stamp_set(c, &p);
+// A set rendered with a progress line, split over the ranks of an MPI job;
+// rank 0 gets it (to_all: every rank).
+StampSet render(const StampSetConfig& c, const std::string& label, bool to_all = false) {
+  Progress p(label, rank_range(c.n).second - rank_range(c.n).first, "stamps");
+  StampSet s = render_across_ranks(c, &p, to_all);
   p.finish();
   return s;
 }
@@ -155,7 +157,10 @@ TrainingStamps training_stamps(const Config& cfg, const StampSetConfig& train) {
   StampSetConfig clean = train;
   if (t.fresh) clean.noise_scale = 0;
   if (t.stream) clean.n = 1;  // only the shape is used
-  t.set = render(clean, "training set");
+  if (t.stream && ranks().size > 1)
+    throw Error::usage("train: --stream runs on one process (its stamps come in one sequence); across MPI ranks "
+                       "train on the fixed set with fresh noise");
+  t.set = render(clean, "training set", true);
   if (t.fresh && train.noise_scale > 0)
     t.kernel = img::NoiseKernel::load_text(train.noise_kernel.empty() ? default_noise_kernel_path() : train.noise_kernel)
                    .scaled(train.noise_scale);
@@ -264,19 +269,19 @@ std::string checkpoint_path(const Config& cfg) {
 
 // Final stage: least-squares refit of the last layer on the (iv)-only set,
 // undoing the attenuation; returns the factors applied (one per output, >= 1).
-std::vector<double> refit_last_layer(nn::Network& net, const StampSetConfig& refit) {
-  StampSet rs = render(refit, "refit set");
+std::vector<double> refit_last_layer(nn::Network& net, const StampSet& rs) {
   std::vector<float> rx, ry;
   inputs_of(rs, rx, ry);
-  return nn::refit_last_layer_from_inputs(net, rx.data(), ry.data(), refit.n, nn::InputNorm::None, true).factor;
+  return nn::refit_last_layer_from_inputs(net, rx.data(), ry.data(), long(rs.truth.size()), nn::InputNorm::None, true)
+      .factor;
 }
 
 // Calibration (c, m) of the estimate as it is used (the CNN through the
 // estimator registry, symmetrised when asked, no calibration yet) fitted on
 // the calibration set's unflagged stamps against the true shears, stored in
 // the model; RRG on the same stamps for comparison.
-void calibrate(nn::Model& model, const StampSetConfig& calib, bool symmetrise, TrainingReport& report) {
-  StampSet cs = render(calib, "calibration set");
+void calibrate(nn::Model& model, const StampSet& cs, const StampSetConfig& calib, bool symmetrise,
+               TrainingReport& report) {
   EstimatorSetup setup = stamp_estimator_setup(calib.setup, symmetrise, false);  // the fit is before calibration
   setup.model = std::make_shared<const nn::Model>(model);
   auto batches = EstimatorSet({"cnn", "rrg"}, setup, "training calibration").estimate(cs.stamps);
@@ -301,7 +306,7 @@ TrainingReport train_shear_model(const Config& cfg) {
   }
   TrainingStamps stamps = training_stamps(cfg, sets.train);
   std::vector<float> vx, vy;
-  inputs_of(render(sets.val, "validation set"), vx, vy);
+  inputs_of(render(sets.val, "validation set", true), vx, vy);
 
   nn::Model model = initial_model(cfg, sets.train.setup.stamp_size, sets.train.seed);
   const nn::TrainOptions opt = train_options(cfg, sets.train.seed, ckpt);
@@ -317,8 +322,10 @@ TrainingReport train_shear_model(const Config& cfg) {
 
   TrainingReport report;
   report.history = trainer.history();
-  report.refit_factor = refit_last_layer(model.net, sets.refit);
-  calibrate(model, sets.calib, cfg.get_bool("symmetrise"), report);
+  const StampSet refit_set = render(sets.refit, "refit set"), calib_set = render(sets.calib, "calibration set");
+  if (!ranks().root()) return report;  // rank 0 finishes and writes the model
+  report.refit_factor = refit_last_layer(model.net, refit_set);
+  calibrate(model, calib_set, sets.calib, cfg.get_bool("symmetrise"), report);
   model.provenance = trainer.provenance();
   model.provenance["config"] = cfg.dump();
   model.provenance["report"] = report.to_json().dump();

@@ -32,6 +32,8 @@ std::vector<char> gather_to_root(const void* data, std::size_t bytes);
 std::vector<char> gather_to_all(const void* data, std::size_t bytes);
 // Rank `from`'s bytes into `data` on every rank (all give the same size). Collective.
 void broadcast(void* data, std::size_t bytes, int from = 0);
+// Waits until every rank has come here. Collective.
+void barrier();
 // Point to point, for reductions in a fixed order (a chain through the ranks).
 void send_to(int rank, const void* data, std::size_t bytes);
 void receive_from(int rank, void* data, std::size_t bytes);

@@ -7,7 +7,9 @@
 // RandomStream(seed, "nn.shuffle", e); dropout masks are keyed by (seed, step,
 // item in batch) (network.hpp); a batch is split into fixed shards of at most
 // kShard samples whose gradients are summed in shard order. Results are thus
-// identical on 1 or N threads, and a checkpoint (weights, optimiser state,
+// identical on 1 or N threads and on 1 or K MPI ranks (data parallel: each
+// rank runs a contiguous share of every batch's shards; validation batches
+// are shared likewise; rank 0 writes the checkpoints), and a checkpoint (weights, optimiser state,
 // schedule, best weights, step/epoch/position counters) resumes exactly.
 //
 // A shard's forward and backward run on a tape-free pass (nn/src/train_pass.hpp)
@@ -17,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <utility>
 #include <memory>
 #include <string>
 #include <vector>
@@ -73,8 +76,12 @@ class Trainer {
   // very first step, so a resumed run continues towards the same end).
   void run(const DataSource& train, const DataSource* validation = nullptr);
   // One optimisation step on n samples x[n][in], y[n][targets]; returns the
-  // batch loss (before the update).
+  // batch loss (before the update). Under MPI (engine/ranks.hpp) every rank
+  // calls it for the same batch and reads only its samples shard_share(n);
+  // the weights come out the same bits on every rank and on one process.
   double train_step(const float* x, const float* y, long n);
+  // Samples [first, last) of a batch of n that this rank's shards hold.
+  static std::pair<long, long> shard_share(long n);
   // Mean loss over a data set, no dropout.
   double evaluate(const DataSource& data);
   void restore_best();
@@ -98,6 +105,7 @@ class Trainer {
 
  private:
   double batch_loss_and_grads(const float* x, const float* y, long n, bool training);
+  void sum_shard_gradients(long s0, long s1, long shards);
   std::vector<long> permutation(long epoch, long size) const;
   Network& net_;
   TrainOptions opt_;
@@ -109,7 +117,7 @@ class Trainer {
   long epoch_loss_count_ = 0;
   std::vector<float> best_params_;
   std::vector<EpochRecord> history_;
-  std::vector<AlignedBuffer<float>> shard_grads_;
+  std::vector<AlignedBuffer<float>> shard_grads_;  // this rank's shards, in order
   std::vector<Tape> shard_tapes_;  // reused step after step
   // Networks that TrainPass covers run their shards on these (one per
   // thread) instead of tapes.

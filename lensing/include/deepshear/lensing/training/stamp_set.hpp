@@ -111,8 +111,9 @@ StampSet make_stamp_set(const StampSetConfig& cfg, Progress* progress = nullptr)
 
 // The same split over the ranks of an MPI job (engine/ranks.hpp): each rank
 // renders its contiguous share, and rank 0 gets the whole set, equal to
-// make_stamp_set's; the other ranks get an empty set. Collective.
-StampSet render_across_ranks(const StampSetConfig& cfg, Progress* progress = nullptr);
+// make_stamp_set's; the other ranks get an empty set (to_all: every rank
+// gets the whole set). Collective.
+StampSet render_across_ranks(const StampSetConfig& cfg, Progress* progress = nullptr, bool to_all = false);
 
 // The truth of a set as table columns, one row per stamp: G1, G2, MU, MAG,
 // R_HALF ["], SNR, SOURCE_INDEX, ROTATION [rad], MIRROR (0/1), DILATION,

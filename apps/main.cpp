@@ -40,7 +40,7 @@ static std::string one_line(const char* message) {
 // Commands that split their work over the ranks of an MPI job (the others
 // refuse to run on more than one rank rather than repeat the work).
 static bool splits_over_ranks(const std::string& command) {
-  for (const char* c : {"simulate", "evaluate", "estimate", "train"})
+  for (const char* c : {"simulate", "evaluate", "estimate", "train", "cluster"})
     if (command == c) return true;
   return false;
 }

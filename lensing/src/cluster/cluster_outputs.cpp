@@ -186,6 +186,40 @@ std::string ClusterSummary::text() const {
   return o.str();
 }
 
+namespace {
+double number(const Json& j) { return j.is_null() ? std::nan("") : j.get<double>(); }
+}  // namespace
+
+ClusterSummary ClusterSummary::from_json(const Json& j) {
+  ClusterSummary s;
+  s.field = j.at("field").get<std::string>();
+  s.catalogue_path = j.at("catalogue").get<std::string>();
+  s.sources = j.at("sources").get<long>();
+  s.kept = j.at("kept").get<long>();
+  s.point_sources = j.at("point_sources").get<long>();
+  for (const auto& [k, v] : j.at("cuts").items()) s.cuts[k] = v.get<long>();
+  s.psf_fwhm = number(j.at("psf_fwhm_arcsec"));
+  s.psf_stars = j.at("psf_stars").get<long>();
+  const Json& n = j.at("noise");
+  s.noise_rms = number(n.at("field_rms"));
+  s.model_noise_rms = number(n.at("model_rms"));
+  s.noise_ratio = number(n.at("ratio"));
+  s.noise_patches = n.at("patches").get<long>();
+  s.background_mean = number(n.at("background_mean"));
+  s.noise_warning = n.at("warning").get<bool>();
+  s.ran_sextractor = j.at("ran_sextractor").get<bool>();
+  s.sextractor_seconds = number(j.at("sextractor_seconds"));
+  s.seconds = number(j.at("seconds"));
+  if (j.contains("truth")) {
+    s.truth_matched = j["truth"].at("matched").get<long>();
+    for (const auto& [e, r] : j["truth"].at("rms").items())
+      s.truth_rms[e] = Rms{number(r.at("g1")), number(r.at("g2")), r.at("n").get<long>()};
+  }
+  s.outputs = j.at("outputs").get<std::vector<std::string>>();
+  s.warnings = j.at("warnings").get<std::vector<std::string>>();
+  return s;
+}
+
 Json ClusterReport::to_json() const {
   Json list = Json::array();
   for (const auto& f : fields) list.push_back(f.to_json());

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "deepshear/engine/ranks.hpp"
 #include "deepshear/engine/atomic_file.hpp"
 #include "deepshear/engine/config.hpp"
 #include "deepshear/engine/data_path.hpp"
@@ -131,6 +132,7 @@ ClusterReport run_cluster(const Config& cfg, const std::function<void(const Clus
   auto estimators = make_cluster_estimators(opt);  // the model read and checked before any output
   std::filesystem::create_directories(out);
   auto report = run_cluster(fields, opt, estimators, out, on_field);
+  if (!ranks().root()) return report;  // rank 0 holds every field's summary and writes the run's files
   // The run's files appear only when every field is done.
   write_text_atomic(out + "/cluster_config.cfg", config_text(cfg.dump()));
   write_text_atomic(out + "/cluster_summary.json", report_text(report.to_json()));

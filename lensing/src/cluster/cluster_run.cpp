@@ -10,6 +10,7 @@
 #include "deepshear/engine/data_path.hpp"
 #include "deepshear/engine/error.hpp"
 #include "deepshear/engine/progress.hpp"
+#include "deepshear/engine/ranks.hpp"
 #include "deepshear/engine/provenance.hpp"
 #include "deepshear/nn/model_file.hpp"
 
@@ -89,13 +90,24 @@ ClusterReport run_cluster(const std::vector<FieldInputs>& fields, const ClusterO
                           ClusterEstimators& est, const std::string& out_dir,
                           const std::function<void(const ClusterSummary&)>& on_field) {
   ClusterReport report;
-  Progress progress("cluster", long(fields.size()), "fields");
-  for (const auto& f : fields) {
-    report.fields.push_back(run_cluster_field(f, opt, est, out_dir));
+  const auto [first, last] = rank_range(long(fields.size()));
+  Progress progress("cluster", last - first, "fields");
+  for (long i = first; i < last; ++i) {
+    report.fields.push_back(run_cluster_field(fields[std::size_t(i)], opt, est, out_dir));
     if (on_field) on_field(report.fields.back());
     progress.tick();
   }
   progress.finish();
+  if (ranks().size == 1) return report;
+  // Rank 0 gathers every rank's summaries, as JSON text one per line.
+  std::string mine;
+  for (const auto& f : report.fields) mine += f.to_json().dump() + "\n";
+  const std::vector<char> all = gather_to_root(mine.data(), mine.size());
+  report.fields.clear();
+  std::size_t at = 0;
+  const std::string text(all.begin(), all.end());
+  for (std::size_t end; (end = text.find('\n', at)) != std::string::npos; at = end + 1)
+    report.fields.push_back(ClusterSummary::from_json(Json::parse(text.substr(at, end - at))));
   return report;
 }
 

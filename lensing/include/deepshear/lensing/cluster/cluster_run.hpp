@@ -100,8 +100,9 @@ struct ClusterSummary {
 
   // Records a warning and prints it ("<field>: <w>").
   void warn(const std::string& w);
-  // <field>_summary.json's object.
+  // <field>_summary.json's object, and back (numbers as printed there).
   Json to_json() const;
+  static ClusterSummary from_json(const Json& j);
   // The lines deepshear cluster prints for the field.
   std::string text() const;
 };
@@ -138,7 +139,9 @@ img::NoiseKernel model_noise_kernel(const nn::Model* model, const ClusterOptions
 ClusterSummary run_cluster_field(const FieldInputs& in, const ClusterOptions& opt, ClusterEstimators& estimators,
                                  const std::string& out_dir);
 
-// Every field of a run, in order.
+// Every field of a run, in order. Under MPI the fields are spread over the
+// ranks (contiguous shares, each field written by its rank) and rank 0 gets
+// every field's summary in order; on_field runs on the rank of the field.
 struct ClusterReport {
   std::vector<ClusterSummary> fields;
   Json to_json() const;  // {"fields": [<field summaries>]}, cluster_summary.json

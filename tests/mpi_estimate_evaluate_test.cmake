@@ -5,19 +5,7 @@
 # ranks (3 oversubscribed) in folders of their own, with the same command
 # line and SOURCE_DATE_EPOCH; every file written is compared.
 # Inputs: CLI, MPIEXEC, WORK_DIR.
-file(REMOVE_RECURSE "${WORK_DIR}")
-file(MAKE_DIRECTORY "${WORK_DIR}")
-set(ENV{SOURCE_DATE_EPOCH} 1700000000)
-set(ENV{OMPI_ALLOW_RUN_AS_ROOT} 1)
-set(ENV{OMPI_ALLOW_RUN_AS_ROOT_CONFIRM} 1)
-function(run dir)
-  file(MAKE_DIRECTORY "${WORK_DIR}/${dir}")
-  execute_process(COMMAND ${ARGN} WORKING_DIRECTORY "${WORK_DIR}/${dir}" RESULT_VARIABLE rc ERROR_VARIABLE err
-                  TIMEOUT 240)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "${dir}: failed (${rc}): ${ARGN}\n${err}")
-  endif()
-endfunction()
+include("${CMAKE_CURRENT_LIST_DIR}/mpi_common.cmake")
 run(. ${CLI} simulate --n 9000 --seed 6 -q -o stamps.fits)
 set(estimate estimate ../stamps.fits --estimators cnn,rrg,ksb --no-symmetrise --threads 1 -q -o e.fits)
 set(evaluate evaluate --estimators cnn,rrg,ksb --symmetrise false --n 2500 --calibration_n 1500 --nboot 5
@@ -32,13 +20,7 @@ endif()
 foreach(k 1 2 3)
   run(np${k} ${MPIEXEC} --oversubscribe -np ${k} ${CLI} ${estimate})
   run(np${k} ${MPIEXEC} --oversubscribe -np ${k} ${CLI} ${evaluate})
-  foreach(f ${written})
-    execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files "${WORK_DIR}/plain/${f}" "${WORK_DIR}/np${k}/${f}"
-                    RESULT_VARIABLE same)
-    if(NOT same EQUAL 0)
-      message(FATAL_ERROR "${f} differs between one process and ${k} MPI ranks")
-    endif()
-  endforeach()
+  same_files(plain np${k} "one process and ${k} MPI ranks" ${written})
 endforeach()
 file(REMOVE_RECURSE "${WORK_DIR}")
 message(STATUS "estimate and evaluate: the same ${count} files on 1 process and on 1, 2 and 3 MPI ranks")

@@ -4,29 +4,12 @@
 # SOURCE_DATE_EPOCH (the provenance's date), and compares the files. Then a
 # command that does not split over ranks refuses, on one line per rank, and
 # the job ends. Inputs: CLI, MPIEXEC, WORK_DIR.
-file(REMOVE_RECURSE "${WORK_DIR}")
-set(ENV{SOURCE_DATE_EPOCH} 1700000000)
-set(ENV{OMPI_ALLOW_RUN_AS_ROOT} 1)
-set(ENV{OMPI_ALLOW_RUN_AS_ROOT_CONFIRM} 1)
+include("${CMAKE_CURRENT_LIST_DIR}/mpi_common.cmake")
 set(args simulate --n 37 --seed 5 --threads 1 -q -o s.fits)
-function(run dir)
-  file(MAKE_DIRECTORY "${WORK_DIR}/${dir}")
-  execute_process(COMMAND ${ARGN} WORKING_DIRECTORY "${WORK_DIR}/${dir}" RESULT_VARIABLE rc ERROR_VARIABLE err
-                  TIMEOUT 120)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "${dir}: failed (${rc}): ${ARGN}\n${err}")
-  endif()
-endfunction()
 run(plain ${CLI} ${args})
 foreach(k 1 2 3)
   run(np${k} ${MPIEXEC} --oversubscribe -np ${k} ${CLI} ${args})
-  foreach(f s.fits s.fits.cfg)
-    execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files "${WORK_DIR}/plain/${f}" "${WORK_DIR}/np${k}/${f}"
-                    RESULT_VARIABLE same)
-    if(NOT same EQUAL 0)
-      message(FATAL_ERROR "${f} differs between one process and ${k} MPI ranks")
-    endif()
-  endforeach()
+  same_files(plain np${k} "one process and ${k} MPI ranks" s.fits s.fits.cfg)
 endforeach()
 execute_process(COMMAND ${MPIEXEC} --oversubscribe -np 2 ${CLI} maps --out m WORKING_DIRECTORY "${WORK_DIR}"
                 RESULT_VARIABLE rc ERROR_VARIABLE err TIMEOUT 60)

@@ -4,19 +4,9 @@
 # weights compared by the digest `deepshear inspect` prints. Then a run
 # stopped after 4 steps on 2 ranks and resumed from its checkpoint on one
 # process ends with the same weights too. Inputs: CLI, MPIEXEC, WORK_DIR.
-file(REMOVE_RECURSE "${WORK_DIR}")
-set(ENV{OMPI_ALLOW_RUN_AS_ROOT} 1)
-set(ENV{OMPI_ALLOW_RUN_AS_ROOT_CONFIRM} 1)
+include("${CMAKE_CURRENT_LIST_DIR}/mpi_common.cmake")
 set(args train --train.n 500 --val_n 120 --refit_n 200 --calibration_n 200 --epochs 2 --batch 100
     --evaluate_n 0 --checkpoint_every 2 --threads 1 -q --out m.dsm)
-function(run dir)
-  file(MAKE_DIRECTORY "${WORK_DIR}/${dir}")
-  execute_process(COMMAND ${ARGN} WORKING_DIRECTORY "${WORK_DIR}/${dir}" RESULT_VARIABLE rc ERROR_VARIABLE err
-                  OUTPUT_QUIET TIMEOUT 240)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "${dir}: failed (${rc}): ${ARGN}\n${err}")
-  endif()
-endfunction()
 # The model's weights digest and calibration, as inspect prints them.
 function(model_summary dir out)
   execute_process(COMMAND ${CLI} inspect "${WORK_DIR}/${dir}/m.dsm" OUTPUT_VARIABLE text RESULT_VARIABLE rc)

@@ -16,7 +16,14 @@ namespace ds {
 
 namespace {
 
-constexpr long long kPiece = std::numeric_limits<int>::max();  // MPI counts are ints
+#if DEEPSHEAR_HAVE_MPI
+// Calls f(offset, count) over [0, bytes) in pieces MPI's int counts can hold.
+template <class F>
+void in_pieces(std::size_t bytes, F f) {
+  constexpr std::size_t kPiece = std::numeric_limits<int>::max();
+  for (std::size_t done = 0; done < bytes; done += kPiece) f(done, int(std::min(bytes - done, kPiece)));
+}
+#endif
 
 // Started by an MPI launcher? (Open MPI, PMIx, MPICH/Hydra, Slurm's srun with PMI.)
 bool launched_by_mpi() {
@@ -69,7 +76,7 @@ std::vector<char> gather_to_root(const void* data, std::size_t bytes) {
     return std::vector<char>(p, p + bytes);
   }
 #if DEEPSHEAR_HAVE_MPI
-  // Sizes first (as 64-bit counts), then the bytes in pieces MPI's int counts can hold.
+  // Sizes first (as 64-bit counts), then the bytes.
   long long mine = static_cast<long long>(bytes);
   std::vector<long long> sizes(r.root() ? std::size_t(r.size) : 0);
   MPI_Gather(&mine, 1, MPI_LONG_LONG, sizes.data(), 1, MPI_LONG_LONG, 0, MPI_COMM_WORLD);
@@ -81,16 +88,11 @@ std::vector<char> gather_to_root(const void* data, std::size_t bytes) {
     if (bytes) std::memcpy(out.data(), data, bytes);
     long long at = mine;
     for (int k = 1; k < r.size; ++k) {
-      for (long long done = 0; done < sizes[std::size_t(k)]; done += kPiece) {
-        const int piece = int(std::min(sizes[std::size_t(k)] - done, kPiece));
-        MPI_Recv(out.data() + at + done, piece, MPI_BYTE, k, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-      }
+      receive_from(k, out.data() + at, std::size_t(sizes[std::size_t(k)]));
       at += sizes[std::size_t(k)];
     }
   } else {
-    const char* p = static_cast<const char*>(data);
-    for (long long done = 0; done < mine; done += kPiece)
-      MPI_Send(p + done, int(std::min(mine - done, kPiece)), MPI_BYTE, 0, 0, MPI_COMM_WORLD);
+    send_to(0, data, bytes);
   }
   return out;
 #else
@@ -111,8 +113,7 @@ void broadcast(void* data, std::size_t bytes, int from) {
   if (ranks().size == 1) return;
 #if DEEPSHEAR_HAVE_MPI
   char* p = static_cast<char*>(data);
-  for (long long done = 0; done < (long long)bytes; done += kPiece)
-    MPI_Bcast(p + done, int(std::min((long long)bytes - done, kPiece)), MPI_BYTE, from, MPI_COMM_WORLD);
+  in_pieces(bytes, [&](std::size_t at, int count) { MPI_Bcast(p + at, count, MPI_BYTE, from, MPI_COMM_WORLD); });
 #else
   (void)data, (void)bytes, (void)from;
   throw Error("broadcast: several ranks without MPI");
@@ -128,8 +129,7 @@ void barrier() {
 void send_to(int rank, const void* data, std::size_t bytes) {
 #if DEEPSHEAR_HAVE_MPI
   const char* p = static_cast<const char*>(data);
-  for (long long done = 0; done < (long long)bytes; done += kPiece)
-    MPI_Send(p + done, int(std::min((long long)bytes - done, kPiece)), MPI_BYTE, rank, 1, MPI_COMM_WORLD);
+  in_pieces(bytes, [&](std::size_t at, int count) { MPI_Send(p + at, count, MPI_BYTE, rank, 1, MPI_COMM_WORLD); });
 #else
   (void)rank, (void)data, (void)bytes;
   throw Error("send_to: several ranks without MPI");
@@ -139,9 +139,9 @@ void send_to(int rank, const void* data, std::size_t bytes) {
 void receive_from(int rank, void* data, std::size_t bytes) {
 #if DEEPSHEAR_HAVE_MPI
   char* p = static_cast<char*>(data);
-  for (long long done = 0; done < (long long)bytes; done += kPiece)
-    MPI_Recv(p + done, int(std::min((long long)bytes - done, kPiece)), MPI_BYTE, rank, 1, MPI_COMM_WORLD,
-             MPI_STATUS_IGNORE);
+  in_pieces(bytes, [&](std::size_t at, int count) {
+    MPI_Recv(p + at, count, MPI_BYTE, rank, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+  });
 #else
   (void)rank, (void)data, (void)bytes;
   throw Error("receive_from: several ranks without MPI");

@@ -53,10 +53,19 @@ std::vector<long> Trainer::permutation(long epoch, long size) const {
   return p;
 }
 
-std::pair<long, long> Trainer::shard_share(long n) {
-  const long shards = (n + kShard - 1) / kShard;
+// Shards of a batch of n: their count, and this rank's [s0, s1).
+struct ShardRange {
+  long shards, s0, s1;
+};
+static ShardRange my_shards(long n) {
+  const long shards = (n + Trainer::kShard - 1) / Trainer::kShard;
   const auto [s0, s1] = rank_range(shards);
-  return {std::min(n, s0 * kShard), std::min(n, s1 * kShard)};
+  return {shards, s0, s1};
+}
+
+std::pair<long, long> Trainer::shard_share(long n) {
+  const ShardRange r = my_shards(n);
+  return {std::min(n, r.s0 * kShard), std::min(n, r.s1 * kShard)};
 }
 
 // Splits the batch into shards of kShard and runs forward/backward of this
@@ -65,8 +74,7 @@ std::pair<long, long> Trainer::shard_share(long n) {
 // cover); then sums the shard gradients in shard order into net_.grads()
 // (sum_shard_gradients). Returns the batch mean loss, summed in shard order.
 double Trainer::batch_loss_and_grads(const float* x, const float* y, long n, bool training) {
-  const long shards = (n + kShard - 1) / kShard;
-  const auto [s0, s1] = rank_range(shards);
+  const auto [shards, s0, s1] = my_shards(n);
   const long in = net_.arch().input_size(), outs = net_.arch().outputs();
   const long targets = opt_.loss == "gaussian_nll" ? outs / 2 : outs;
   const bool pass_path = training && TrainPass::applicable(net_);

@@ -82,15 +82,17 @@ void unpack_into(const std::vector<char>& buf, std::size_t& at, std::map<std::st
   }
 }
 
-}  // namespace
-
+// The first k items of a batch (estimates and extra columns).
 EstimateBatch first_items(const EstimateBatch& b, long k) {
   EstimateBatch out;
   const auto n = std::size_t(std::min<long>(k, long(b.estimates.size())));
   out.estimates.assign(b.estimates.begin(), b.estimates.begin() + long(n));
-  for (const auto& [name, values] : b.extra) out.extra.emplace_back(name, std::vector<double>(values.begin(), values.begin() + long(n)));
+  for (const auto& [name, values] : b.extra)
+    out.extra.emplace_back(name, std::vector<double>(values.begin(), values.begin() + long(n)));
   return out;
 }
+
+}  // namespace
 
 void share_settled_parameters(EstimatorSet& set, int from) {
   for (const auto& name : set.names()) {
@@ -99,7 +101,7 @@ void share_settled_parameters(EstimatorSet& set, int from) {
     std::string keys;
     for (const auto& [key, value] : values) keys += key + "\n", numbers.push_back(value);
     keys = broadcast_string(keys, from);
-    numbers.resize(std::size_t(broadcast_value<unsigned long long>(numbers.size(), from)));
+    numbers.resize(std::size_t(std::count(keys.begin(), keys.end(), '\n')));  // one per key
     broadcast(numbers.data(), numbers.size() * sizeof(double), from);
     values.clear();
     std::size_t at = 0;

@@ -121,7 +121,8 @@ TrainingSets training_sets(const Config& cfg) {
 // A set rendered with a progress line, split over the ranks of an MPI job;
 // rank 0 gets it (to_all: every rank).
 StampSet render(const StampSetConfig& c, const std::string& label, bool to_all = false) {
-  Progress p(label, rank_range(c.n).second - rank_range(c.n).first, "stamps");
+  const auto [first, last] = rank_range(c.n);  // this rank's share
+  Progress p(label, last - first, "stamps");
   StampSet s = render_across_ranks(c, &p, to_all);
   p.finish();
   return s;

@@ -41,23 +41,25 @@ void receive_from(int rank, void* data, std::size_t bytes);
 // rank that fails does not leave the others waiting.
 [[noreturn]] void abort_job(int code);
 
-// The gathered copy of a vector of trivially copyable T (on rank 0: every
-// rank's items in rank order; elsewhere: empty).
+// Gathered bytes as items of a trivially copyable T.
 template <class T>
-std::vector<T> gather_vector(const std::vector<T>& mine) {
-  const std::vector<char> bytes = gather_to_root(mine.data(), mine.size() * sizeof(T));
+std::vector<T> vector_from_bytes(const std::vector<char>& bytes) {
   std::vector<T> out(bytes.size() / sizeof(T));
   if (!out.empty()) std::copy(bytes.begin(), bytes.end(), reinterpret_cast<char*>(out.data()));
   return out;
 }
 
+// The gathered copy of a vector of trivially copyable T (on rank 0: every
+// rank's items in rank order; elsewhere: empty).
+template <class T>
+std::vector<T> gather_vector(const std::vector<T>& mine) {
+  return vector_from_bytes<T>(gather_to_root(mine.data(), mine.size() * sizeof(T)));
+}
+
 // The same on every rank: every rank's items in rank order.
 template <class T>
 std::vector<T> gather_vector_to_all(const std::vector<T>& mine) {
-  const std::vector<char> bytes = gather_to_all(mine.data(), mine.size() * sizeof(T));
-  std::vector<T> out(bytes.size() / sizeof(T));
-  if (!out.empty()) std::copy(bytes.begin(), bytes.end(), reinterpret_cast<char*>(out.data()));
-  return out;
+  return vector_from_bytes<T>(gather_to_all(mine.data(), mine.size() * sizeof(T)));
 }
 
 // Rank `from`'s value of a trivially copyable T on every rank.

@@ -42,7 +42,4 @@ void share_settled_parameters(EstimatorSet& set, int from = 0);
 std::map<std::string, EstimateBatch> gather_results(const std::map<std::string, EstimateBatch>& mine,
                                                     bool to_all = false);
 
-// The first k items of a batch (estimates and extra columns).
-EstimateBatch first_items(const EstimateBatch& b, long k);
-
 }  // namespace ds::lens

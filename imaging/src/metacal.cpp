@@ -150,28 +150,34 @@ void MetacalOperator::build(const Profile& psf) {
   }
 }
 
+// O = A_s X (+ rot^-1 A_s rot N), O: (size^2 x count) with column stride `stride`.
+void MetacalOperator::product(int img, const float* stamps, const float* noise, long count, float* out,
+                              long stride) const {
+  const long n2 = opt_.size * opt_.size;
+  Eigen::Map<const Eigen::MatrixXf> X(stamps, n2, count);
+  Eigen::Map<Eigen::MatrixXf, 0, Eigen::OuterStride<>> O(out, n2, count, Eigen::OuterStride<>(stride));
+  O.noalias() = a_[std::size_t(img)] * X;
+  if (noise) O.noalias() += ar_[std::size_t(img)] * Eigen::Map<const Eigen::MatrixXf>(noise, n2, count);
+}
+
 void MetacalOperator::apply(const float* stamps, long count, float* out) const {
   const long n2 = opt_.size * opt_.size;
-  if (count <= 0) return;
-  Eigen::Map<const Eigen::MatrixXf> X(stamps, n2, count);
-  for (int img = 0; img < kMetacalImages; ++img) {
-    Eigen::Map<Eigen::MatrixXf, 0, Eigen::OuterStride<>> O(out + img * n2, n2, count,
-                                                           Eigen::OuterStride<>(kMetacalImages * n2));
-    O.noalias() = a_[std::size_t(img)] * X;
-  }
+  for (int img = 0; img < kMetacalImages && count > 0; ++img)
+    product(img, stamps, nullptr, count, out + img * n2, kMetacalImages * n2);
 }
 
 void MetacalOperator::apply_fixnoise(const float* stamps, const float* noise, long count, float* out) const {
   DS_REQUIRE(opt_.fixnoise, "metacal: the operator was built without fixnoise");
   const long n2 = opt_.size * opt_.size;
-  if (count <= 0) return;
-  Eigen::Map<const Eigen::MatrixXf> X(stamps, n2, count), N(noise, n2, count);
-  for (int img = 0; img < kMetacalImages; ++img) {
-    Eigen::Map<Eigen::MatrixXf, 0, Eigen::OuterStride<>> O(out + img * n2, n2, count,
-                                                           Eigen::OuterStride<>(kMetacalImages * n2));
-    O.noalias() = a_[std::size_t(img)] * X;
-    O.noalias() += ar_[std::size_t(img)] * N;
-  }
+  for (int img = 0; img < kMetacalImages && count > 0; ++img)
+    product(img, stamps, noise, count, out + img * n2, kMetacalImages * n2);
+}
+
+void MetacalOperator::apply_split(const float* stamps, const float* noise, long count,
+                                  const std::array<float*, kMetacalImages>& out) const {
+  DS_REQUIRE(!noise || opt_.fixnoise, "metacal: the operator was built without fixnoise");
+  for (int img = 0; img < kMetacalImages && count > 0; ++img)
+    product(img, stamps, noise, count, out[std::size_t(img)], opt_.size * opt_.size);
 }
 
 void metacal_noise_field(ds::ImageView<float> out, const NoiseKernel& k, std::uint64_t seed, std::uint64_t key) {

@@ -3,12 +3,16 @@
 #include "deepshear/engine/error.hpp"
 #include "deepshear/engine/progress.hpp"
 #include "deepshear/lensing/estimators/estimator.hpp"
+#include "deepshear/lensing/estimators/metacal.hpp"
 
 namespace ds::lens {
 
 // The registry: one line per estimator.
+// One line per estimator; each base estimator also gets its metacal kind.
 static std::vector<EstimatorKind> builtin_estimators() {
-  return {cnn_estimator_kind(), rrg_estimator_kind(), ksb_estimator_kind()};
+  std::vector<EstimatorKind> k = {cnn_estimator_kind(), rrg_estimator_kind(), ksb_estimator_kind()};
+  for (std::size_t i = 0, n = k.size(); i < n; ++i) k.push_back(metacal_estimator_kind(k[i]));
+  return k;
 }
 
 const std::vector<EstimatorKind>& estimator_kinds() {

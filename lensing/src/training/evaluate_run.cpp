@@ -8,6 +8,8 @@
 #include "deepshear/engine/progress.hpp"
 #include "deepshear/engine/ranks.hpp"
 #include "deepshear/lensing/estimators/across_ranks.hpp"
+#include "deepshear/lensing/estimators/metacal.hpp"
+#include "deepshear/imaging/noise.hpp"
 
 namespace ds::lens {
 
@@ -76,11 +78,23 @@ struct Sample {
 
 // The estimators for the set-up of the test stamps (CNN with the model's own
 // calibration, as it is used).
+// The metacal estimators' fixnoise draws with the stamps' own kernel.
 EstimatorSet make_estimators(const std::vector<std::string>& names, const std::string& model, bool symmetrise,
-                             const img::StampSetup& setup) {
-  EstimatorSetup s = stamp_estimator_setup(setup, symmetrise, true);
+                             const StampSetConfig& stamps) {
+  EstimatorSetup s = stamp_estimator_setup(stamps.setup, symmetrise, true);
   s.model_path = model;
+  if (stamps.noise_scale > 0)
+    s.noise_kernel = img::NoiseKernel::load(stamps.noise_kernel.empty() ? default_noise_kernel_path() : stamps.noise_kernel)
+                         .scaled(stamps.noise_scale)
+                         .values();
   return EstimatorSet(names, s, "estimators");
+}
+
+// Metacal results become <R>^-1 e, <R> the whole set's mean response.
+Sample with_ensemble_response(Sample s) {
+  for (auto& [name, batch] : s.results)
+    if (has_response(batch)) divide_by_mean_response(batch);
+  return s;
 }
 
 // Renders a set in chunks of 20,000 stamps (bounded memory) and runs the
@@ -100,11 +114,11 @@ Sample render_and_estimate(const StampSetConfig& c, EstimatorSet& est, const std
   };
   mine.results = estimate_share(est, c.n, chunk, render, {}, &p);
   p.finish();
-  if (ranks().size == 1) return mine;
+  if (ranks().size == 1) return with_ensemble_response(std::move(mine));
   Sample all;
   all.truth = gather_vector_to_all(mine.truth);
   all.results = gather_results(mine.results, true);
-  return all;
+  return with_ensemble_response(std::move(all));
 }
 
 std::vector<double> column(const std::vector<StampTruth>& t, double StampTruth::*f) {
@@ -179,7 +193,7 @@ void figure10_noise_levels(const EvaluationConfig& cfg, const std::vector<double
     const double scale = cfg.fig10_noise_scales[k];
     StampSetConfig c = cfg.test;
     c.noise_scale = cfg.test.noise_scale * scale;
-    EstimatorSet est = make_estimators({"cnn", "rrg"}, cfg.fig10_models[k], cfg.symmetrise, cfg.test.setup);
+    EstimatorSet est = make_estimators({"cnn", "rrg"}, cfg.fig10_models[k], cfg.symmetrise, c);
     Sample s = render_and_estimate(c, est, "noise x" + std::to_string(scale));
     const auto mag = column(s.truth, &StampTruth::magnitude);
     for (const auto& n : est.names()) {
@@ -223,7 +237,7 @@ double printed_G(ShearEstimator& rrg) {
 EvaluationReport run_evaluation(const EvaluationConfig& cfg) {
   EvaluationReport r;
   r.estimators = cfg.estimators;
-  EstimatorSet est = make_estimators(cfg.estimators, cfg.model, cfg.symmetrise, cfg.test.setup);
+  EstimatorSet est = make_estimators(cfg.estimators, cfg.model, cfg.symmetrise, cfg.test);
   StampSetConfig calib = cfg.test;
   calib.split = Split::Calibration;
   calib.n = cfg.calibration_n;

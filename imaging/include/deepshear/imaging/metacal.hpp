@@ -81,6 +81,10 @@ class MetacalOperator {
   // A_s I_b + rot90^-1(A_s rot90(noise_b)); out as apply. Needs opt.fixnoise.
   void apply_fixnoise(const float* stamps, const float* noise, long n, float* out) const;
 
+  // As apply / apply_fixnoise (noise null: no fixnoise), image s of the
+  // stamps going to out[s], (n, size, size) each.
+  void apply_split(const float* stamps, const float* noise, long n, const std::array<float*, kMetacalImages>& out) const;
+
   // A_s: (size^2 x size^2), row q = output pixel (y * size + x), column p = input pixel.
   const Eigen::MatrixXf& matrix(int image) const { return a_[std::size_t(image)]; }
   // rot90^-1 A_s rot90 (built with fixnoise).
@@ -88,6 +92,7 @@ class MetacalOperator {
 
  private:
   void build(const Profile& psf);
+  void product(int img, const float* stamps, const float* noise, long count, float* out, long stride) const;
   MetacalOptions opt_;
   double sigma_t_ = 0;
   std::array<Eigen::MatrixXf, kMetacalImages> a_, ar_;

@@ -27,7 +27,8 @@ void add_cluster_params(Config& cfg) {
   cfg.add_double("zero_point", d.zero_point, "magnitude zero point of the total image");
   cfg.add_double("psf_fwhm", d.psf_fwhm, "Gaussian PSF FWHM for RRG [arcsec] (0 = median of the point sources)");
   for (const auto& k : estimator_kinds())
-    cfg.add_string(k.name + "_calibration", "default",
+    if (!k.self_calibrated)
+      cfg.add_string(k.name + "_calibration", "default",
                    "calibration file of " + k.name +
                        ", global or in magnitude bins as deepshear evaluate writes them ('default' = data/calibration_" +
                        k.name + "_magnitude.cfg" + (k.needs.model ? " with the default model" : "") + "; 'none')");
@@ -68,6 +69,7 @@ ClusterOptions cluster_options(const Config& cfg) {
   o.zero_point = cfg.get_double("zero_point");
   o.psf_fwhm = cfg.get_double("psf_fwhm");
   for (const auto& k : estimator_kinds()) {
+    if (k.self_calibrated) continue;
     const std::string v = cfg.get_string(k.name + "_calibration");
     std::string path = v == "none" ? "" : v;
     // The shipped calibration of a model-reading estimator belongs to the shipped model only.

@@ -131,6 +131,7 @@ EstimatorKind metacal_estimator_kind(const EstimatorKind& b) {
   k.needs = b.needs;
   k.needs.psf = true;
   k.needs.noise_kernel = true;
+  k.self_calibrated = true;
   k.make = [base](const EstimatorSetup& s) { return std::make_unique<MetacalShear>(base, s); };
   return k;
 }

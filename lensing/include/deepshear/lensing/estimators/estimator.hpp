@@ -79,6 +79,7 @@ struct EstimatorKind {
   std::string name;         // lower case, as on the command line: "cnn"
   std::string description;  // one line for --help
   EstimatorNeeds needs;
+  bool self_calibrated = false;  // measures its own response (metacal): no calibration file applies
   std::function<std::unique_ptr<ShearEstimator>(const EstimatorSetup&)> make;
 };
 

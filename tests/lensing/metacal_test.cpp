@@ -82,3 +82,26 @@ TEST_CASE("metacal-rrg recovers an applied shear from noiseless HST-like stamps 
   CHECK(std::abs(m1 / g1 - 1) < 0.01);
   CHECK(std::abs(m2 / g2 - 1) < 0.01);
 }
+
+TEST_CASE("metacal: each bin is divided by its own mean response") {
+  // Bin 0 responds with R = 0.5, bin 1 with R = 0.9 (diagonal); e = R g in each.
+  EstimateBatch b;
+  std::vector<double> c[4];
+  const double R[2] = {0.5, 0.9};
+  const std::vector<int> bin = {0, 1, 0, 1, -1};
+  for (std::size_t i = 0; i < bin.size(); ++i) {
+    const double r = R[bin[i] < 0 ? 0 : bin[i]];
+    ShearEstimate e;
+    e.g1 = r * 0.02 * double(i + 1), e.g2 = -r * 0.01;
+    b.estimates.push_back(e);
+    c[0].push_back(r), c[1].push_back(0), c[2].push_back(0), c[3].push_back(r);
+  }
+  const char* names[4] = {"R11", "R12", "R21", "R22"};
+  for (int j = 0; j < 4; ++j) b.extra.emplace_back(names[j], c[j]);
+  const auto out = divided_by_bin_response(b, bin, 2);
+  for (std::size_t i = 0; i < 4; ++i) {
+    CHECK(out[i].g1 == doctest::Approx(0.02 * double(i + 1)).epsilon(1e-12));
+    CHECK(out[i].g2 == doctest::Approx(-0.01).epsilon(1e-12));
+  }
+  CHECK(out[4].g1 == doctest::Approx(b.estimates[4].g1));  // outside every bin: as it was
+}

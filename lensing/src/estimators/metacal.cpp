@@ -1,6 +1,7 @@
 // Metacalibration estimators (see metacal.hpp).
 #include "deepshear/lensing/estimators/metacal.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 
@@ -156,6 +157,34 @@ MeanResponse mean_response(const EstimateBatch& b) {
   if (m.n == 0) return m;
   m.r11 = s[0] / double(m.n), m.r12 = s[1] / double(m.n), m.r21 = s[2] / double(m.n), m.r22 = s[3] / double(m.n);
   return m;
+}
+
+// Each bin's stamps as one batch (estimates and the R columns only).
+std::vector<ShearEstimate> divided_by_bin_response(const EstimateBatch& b, const std::vector<int>& bin, int bins) {
+  DS_REQUIRE(bin.size() == b.estimates.size(), "metacal: one bin per stamp needed");
+  std::vector<EstimateBatch> parts(std::size_t(std::max(bins, 0)));
+  std::vector<std::vector<std::size_t>> where(parts.size());
+  for (auto& p : parts)
+    for (const char* name : kResponseNames) p.extra.emplace_back(name, std::vector<double>{});
+  const std::vector<double>* R[4];
+  for (int j = 0; j < 4; ++j) {
+    R[j] = column(b, kResponseNames[j]);
+    DS_REQUIRE(R[j], std::string("metacal: the results have no ") + kResponseNames[j] + " column");
+  }
+  for (std::size_t i = 0; i < bin.size(); ++i) {
+    if (bin[i] < 0 || bin[i] >= bins) continue;
+    auto& p = parts[std::size_t(bin[i])];
+    p.estimates.push_back(b.estimates[i]);
+    for (int j = 0; j < 4; ++j) p.extra[std::size_t(j)].second.push_back((*R[j])[i]);
+    where[std::size_t(bin[i])].push_back(i);
+  }
+  std::vector<ShearEstimate> out = b.estimates;
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    if (mean_response(parts[k]).n == 0) continue;
+    divide_by_mean_response(parts[k]);
+    for (std::size_t t = 0; t < where[k].size(); ++t) out[where[k][t]] = parts[k].estimates[t];
+  }
+  return out;
 }
 
 MeanResponse divide_by_mean_response(EstimateBatch& b) {

@@ -73,6 +73,7 @@ namespace {
 struct Sample {
   std::vector<StampTruth> truth;
   std::map<std::string, EstimateBatch> results;
+  std::map<std::string, EstimateBatch> metacal_raw;  // metacal results before any response division
   const std::vector<ShearEstimate>& of(const std::string& name) const { return results.at(name).estimates; }
 };
 
@@ -93,7 +94,10 @@ EstimatorSet make_estimators(const std::vector<std::string>& names, const std::s
 // Metacal results become <R>^-1 e, <R> the whole set's mean response.
 Sample with_ensemble_response(Sample s) {
   for (auto& [name, batch] : s.results)
-    if (has_response(batch)) divide_by_mean_response(batch);
+    if (has_response(batch)) {
+      s.metacal_raw[name] = batch;
+      divide_by_mean_response(batch);
+    }
   return s;
 }
 
@@ -144,7 +148,9 @@ BinnedCalibration per_galaxy_calibration(const std::string& what, const std::vec
 void calibrate_on(const Sample& cal, const EvaluationConfig& cfg, EvaluationReport& r) {
   auto mag = column(cal.truth, &StampTruth::magnitude), snr = column(cal.truth, &StampTruth::snr);
   for (const auto& n : r.estimators) {
-    r.calibration[n] = bias_report(cal.truth, cal.of(n), nullptr, 0).applied;
+    // A self-calibrated (metacal) estimator gets no fitted global calibration: its
+    // "globally calibrated" figures show it as it is, divided by <R> only.
+    r.calibration[n] = estimator_kind(n).self_calibrated ? Calibration{} : bias_report(cal.truth, cal.of(n), nullptr, 0).applied;
     r.calibration_magnitude[n] = per_galaxy_calibration("magnitude", mag, cal.truth, cal.of(n), cfg.mag_bins);
     r.calibration_snr[n] = per_galaxy_calibration("snr", snr, cal.truth, cal.of(n), cfg.mag_bins);
   }
@@ -164,6 +170,20 @@ std::vector<double> snr_edges(const std::vector<double>& snr, int nbins) {
   return {};
 }
 
+// binned_stats, with a metacal estimator's e divided by each bin's own mean
+// response (each bin is its own ensemble) instead of the whole set's.
+std::vector<BinStats> binned(const Sample& t, const std::string& n, const std::vector<double>& q,
+                             const std::vector<double>& edges, const Calibration& cal) {
+  const auto raw = t.metacal_raw.find(n);
+  if (raw == t.metacal_raw.end()) return binned_stats(q, edges, t.truth, t.of(n), cal);
+  std::vector<int> bin(q.size(), -1);
+  for (std::size_t i = 0; i < q.size(); ++i)
+    for (std::size_t b = 0; b + 1 < edges.size(); ++b)
+      if (q[i] >= edges[b] && q[i] < edges[b + 1]) bin[i] = int(b);
+  const auto e = divided_by_bin_response(raw->second, bin, int(edges.size()) - 1);
+  return binned_stats(q, edges, t.truth, e, cal);
+}
+
 // The test set: Table 4, Figure 10 and 12 data and bias by population.
 void test_on(const Sample& t, const EvaluationConfig& cfg, const std::vector<double>& mag_edges,
              EvaluationReport& r) {
@@ -175,13 +195,13 @@ void test_on(const Sample& t, const EvaluationConfig& cfg, const std::vector<dou
     const auto& cal = r.calibration[n];
     auto self = r.table4_self[n] = bias_report(t.truth, e, nullptr, cfg.nboot, cfg.test.seed);
     r.table4_calibrated[n] = bias_report(t.truth, e, &cal, cfg.nboot, cfg.test.seed);
-    r.figure10[n] = binned_stats(mag, mag_edges, t.truth, e, self.applied);
-    r.bias_magnitude_global[n] = binned_stats(mag, mag_edges, t.truth, e, cal);
+    r.figure10[n] = binned(t, n, mag, mag_edges, self.applied);
+    r.bias_magnitude_global[n] = binned(t, n, mag, mag_edges, cal);
     r.bias_magnitude_per_galaxy[n] = binned_stats(mag, mag_edges, t.truth, e, cal, &r.calibration_magnitude[n], &mag);
-    r.figure12_g1[n] = binned_stats(g1, g_edges, t.truth, e, self.applied);
-    r.figure12_g2[n] = binned_stats(g2, g_edges, t.truth, e, self.applied);
+    r.figure12_g1[n] = binned(t, n, g1, g_edges, self.applied);
+    r.figure12_g2[n] = binned(t, n, g2, g_edges, self.applied);
     if (s_edges.empty()) continue;
-    r.bias_snr_global[n] = binned_stats(snr, s_edges, t.truth, e, cal);
+    r.bias_snr_global[n] = binned(t, n, snr, s_edges, cal);
     r.bias_snr_per_galaxy[n] = binned_stats(snr, s_edges, t.truth, e, cal, &r.calibration_snr[n], &snr);
   }
 }

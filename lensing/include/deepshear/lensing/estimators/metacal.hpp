@@ -37,5 +37,9 @@ MeanResponse mean_response(const EstimateBatch& b);
 // Replaces each unflagged e by <R>^-1 e, <R> this batch's mean response;
 // returns it. Throws when the batch has no response columns or no usable stamp.
 MeanResponse divide_by_mean_response(EstimateBatch& b);
+// The estimates with each unflagged stamp's e divided by the mean response
+// of its own bin (bin[i] in [0, bins), or -1: left as it is): the shear of
+// each bin as an ensemble. A bin without a usable stamp is left as it is.
+std::vector<ShearEstimate> divided_by_bin_response(const EstimateBatch& b, const std::vector<int>& bin, int bins);
 
 }  // namespace ds::lens
